@@ -1,0 +1,1 @@
+export { expireHandler as handler } from '../lib/lambda/expire-handler.js';

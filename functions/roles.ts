@@ -1,0 +1,3 @@
+import { httpHandler } from '../lib/lambda/http-handler.js';
+
+export const handler = httpHandler('roles');

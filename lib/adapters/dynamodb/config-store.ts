@@ -1,0 +1,138 @@
+/**
+ * ClusterConfig in the config table, one item per mount. The service account JWT is sealed
+ * with a SecretBox (encryption context {mount}) into `service_account_jwt_ciphertext`; the
+ * plaintext is never written. Items are flat so they read well in the console:
+ *
+ *   mount, kubernetes_host, kubernetes_ca_cert, disable_local_ca_jwt, auth_kind,
+ *   service_account_jwt_ciphertext | eks_cluster_name, eks_region, role_arn?
+ */
+import { DeleteCommand, GetCommand, PutCommand, ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { unprocessable } from '../../domain/errors.js';
+import type { ClusterAuth, ClusterConfig } from '../../domain/types.js';
+import type { ConfigStore, SecretBox } from '../../ports.js';
+import { call } from './util.js';
+
+export interface DynamoConfigStoreOptions {
+  client: DynamoDBDocumentClient;
+  tableName: string;
+  box: SecretBox;
+}
+
+/** Exported so tests and tooling can see the exact item shape. */
+export interface ConfigItem {
+  mount: string;
+  kubernetes_host: string;
+  kubernetes_ca_cert: string;
+  disable_local_ca_jwt: boolean;
+  auth_kind: ClusterAuth['kind'];
+  service_account_jwt_ciphertext?: string;
+  eks_cluster_name?: string;
+  eks_region?: string;
+  role_arn?: string;
+}
+
+export const jwtContext = (mount: string): Record<string, string> => ({ mount });
+
+export class DynamoConfigStore implements ConfigStore {
+  private readonly client: DynamoDBDocumentClient;
+  private readonly table: string;
+  private readonly box: SecretBox;
+
+  constructor(options: DynamoConfigStoreOptions) {
+    this.client = options.client;
+    this.table = options.tableName;
+    this.box = options.box;
+  }
+
+  async get(mount: string): Promise<ClusterConfig | undefined> {
+    const out = await call(this.table, 'GetItem', () =>
+      this.client.send(new GetCommand({ TableName: this.table, Key: { mount }, ConsistentRead: true })),
+    );
+    if (!out.Item) return undefined;
+    return this.fromItem(out.Item);
+  }
+
+  async put(config: ClusterConfig): Promise<void> {
+    const item = await this.toItem(config);
+    await call(this.table, 'PutItem', () => this.client.send(new PutCommand({ TableName: this.table, Item: item })));
+  }
+
+  async delete(mount: string): Promise<void> {
+    await call(this.table, 'DeleteItem', () => this.client.send(new DeleteCommand({ TableName: this.table, Key: { mount } })));
+  }
+
+  async list(): Promise<string[]> {
+    const mounts: string[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await call(this.table, 'Scan', () =>
+        this.client.send(
+          new ScanCommand({
+            TableName: this.table,
+            ProjectionExpression: 'mount',
+            ExclusiveStartKey: start,
+            ConsistentRead: true,
+          }),
+        ),
+      );
+      for (const it of page.Items ?? []) if (typeof it.mount === 'string') mounts.push(it.mount);
+      start = page.LastEvaluatedKey;
+    } while (start);
+    return mounts.sort();
+  }
+
+  private async toItem(c: ClusterConfig): Promise<ConfigItem> {
+    const base = {
+      mount: c.mount,
+      kubernetes_host: c.kubernetes_host,
+      kubernetes_ca_cert: c.kubernetes_ca_cert,
+      disable_local_ca_jwt: c.disable_local_ca_jwt,
+    };
+    if (c.auth.kind === 'service_account_jwt') {
+      return {
+        ...base,
+        auth_kind: 'service_account_jwt',
+        service_account_jwt_ciphertext: await this.box.seal(c.auth.service_account_jwt, jwtContext(c.mount)),
+      };
+    }
+    return {
+      ...base,
+      auth_kind: 'eks',
+      eks_cluster_name: c.auth.eks_cluster_name,
+      eks_region: c.auth.eks_region,
+      ...(c.auth.role_arn ? { role_arn: c.auth.role_arn } : {}),
+    };
+  }
+
+  private async fromItem(item: Record<string, unknown>): Promise<ClusterConfig> {
+    const mount = item.mount as string;
+    const str = (field: string, optional = false): string => {
+      const v = item[field];
+      if (v === undefined && optional) return '';
+      if (typeof v !== 'string') throw unprocessable(`config ${mount}: ${field} must be a string`);
+      return v;
+    };
+    const base = {
+      mount,
+      kubernetes_host: str('kubernetes_host'),
+      kubernetes_ca_cert: str('kubernetes_ca_cert', true),
+      disable_local_ca_jwt: item.disable_local_ca_jwt === true,
+    };
+    let auth: ClusterAuth;
+    if (item.auth_kind === 'service_account_jwt') {
+      const sealed = str('service_account_jwt_ciphertext');
+      auth = { kind: 'service_account_jwt', service_account_jwt: await this.box.open(sealed, jwtContext(mount)) };
+    } else if (item.auth_kind === 'eks') {
+      const roleArn = str('role_arn', true);
+      auth = {
+        kind: 'eks',
+        eks_cluster_name: str('eks_cluster_name'),
+        eks_region: str('eks_region'),
+        ...(roleArn ? { role_arn: roleArn } : {}),
+      };
+    } else {
+      throw unprocessable(`config ${mount}: auth_kind must be service_account_jwt or eks`);
+    }
+    return { ...base, auth };
+  }
+}

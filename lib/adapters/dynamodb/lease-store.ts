@@ -1,0 +1,239 @@
+/**
+ * Leases in the leases table, key lease_id. Every write is conditional so issue, revoke, the
+ * stream consumer and the sweeper can race safely. Items carry the Lease fields (the plan as a
+ * map) plus `role_lease = <role>#<lease_id>`, the sort key of GSI by_mount_role.
+ */
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import {
+  DeleteCommand,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+  type DynamoDBDocumentClient,
+  type QueryCommandInput,
+} from '@aws-sdk/lib-dynamodb';
+import { conflict, unprocessable } from '../../domain/errors.js';
+import type { Plan } from '../../domain/plan.js';
+import type { Lease, LeaseStatus } from '../../domain/types.js';
+import type { LeaseQuery, LeaseStore } from '../../ports.js';
+import { LEASES_BY_MOUNT_EXPIRY, LEASES_BY_MOUNT_ROLE } from './tables.js';
+import { call, isConditionalCheckFailed, storeError, unmarshallItem } from './util.js';
+
+export interface DynamoLeaseStoreOptions {
+  client: DynamoDBDocumentClient;
+  tableName: string;
+  /** Query page size (tests force pagination with small values); default: DynamoDB's 1 MB pages */
+  pageSize?: number;
+}
+
+export const roleLease = (role: string, leaseId: string) => `${role}#${leaseId}`;
+
+const STATUSES: readonly LeaseStatus[] = ['pending', 'active', 'revoking'];
+
+const isEmptyPlainObject = (v: unknown) =>
+  typeof v === 'object' && v !== null && !Array.isArray(v) && Object.keys(v).length === 0;
+
+/**
+ * Lists that may be empty, where an untyped stream value ({}) means [] (see unmarshallValue).
+ * Returns a normalized copy of the plan.
+ */
+function normalizePlan(plan: Plan): Plan {
+  const list = <T>(v: T[] | undefined): T[] | undefined => (isEmptyPlainObject(v) ? [] : v);
+  const listed = list(plan.objects);
+  if (!Array.isArray(listed)) return plan; // refused by the caller
+  const objects = listed.map((o) => {
+    if (typeof o !== 'object' || o === null || !o.rules) return o;
+    const rules = (list(o.rules) ?? []).map((r) => {
+      const out = { ...r, verbs: list(r.verbs) ?? [] };
+      for (const k of ['apiGroups', 'resources', 'resourceNames', 'nonResourceURLs'] as const) {
+        if (r[k] !== undefined) out[k] = list(r[k]);
+      }
+      return out;
+    });
+    return { ...o, rules };
+  });
+  const token =
+    typeof plan.token === 'object' && plan.token !== null
+      ? { ...plan.token, audiences: list(plan.token.audiences) ?? [] }
+      : plan.token;
+  return { ...plan, objects, token };
+}
+
+/** Picks the Lease fields out of a stored item (drops role_lease), checking their types. */
+export function leaseFromItem(item: Record<string, unknown>): Lease {
+  const id = typeof item.lease_id === 'string' ? item.lease_id : '?';
+  const bad = (field: string, want: string) => unprocessable(`lease ${id}: ${field} must be ${want}`);
+  const str = (f: string): string => {
+    const v = item[f];
+    if (typeof v !== 'string') throw bad(f, 'a string');
+    return v;
+  };
+  const num = (f: string): number => {
+    const v = item[f];
+    if (typeof v !== 'number' || !Number.isFinite(v)) throw bad(f, 'a number');
+    return v;
+  };
+  const status = item.status;
+  if (typeof status !== 'string' || !STATUSES.includes(status as LeaseStatus)) throw bad('status', STATUSES.join('|'));
+  const rawPlan = item.plan;
+  if (typeof rawPlan !== 'object' || rawPlan === null) throw bad('plan', 'a map');
+  const plan = normalizePlan(rawPlan as Plan);
+  if (!Array.isArray(plan.objects) || !plan.objects.every((o) => typeof o === 'object' && o !== null)) {
+    throw bad('plan.objects', 'a list of maps');
+  }
+  if (typeof plan.token !== 'object' || plan.token === null) throw bad('plan.token', 'a map');
+  return {
+    lease_id: str('lease_id'),
+    lease_hash: str('lease_hash'),
+    mount: str('mount'),
+    role: str('role'),
+    namespace: str('namespace'),
+    caller_arn: str('caller_arn'),
+    status: status as LeaseStatus,
+    issued_at: num('issued_at'),
+    expires_at: num('expires_at'),
+    plan,
+    service_account_name: str('service_account_name'),
+  };
+}
+
+/** A lease from a DynamoDB stream image (OLD_IMAGE of a REMOVE), for the expire handler. */
+export function leaseFromImage(image: Record<string, AttributeValue>): Lease {
+  return leaseFromItem(unmarshallItem(image));
+}
+
+export class DynamoLeaseStore implements LeaseStore {
+  private readonly client: DynamoDBDocumentClient;
+  private readonly table: string;
+  private readonly pageSize: number | undefined;
+
+  constructor(options: DynamoLeaseStoreOptions) {
+    this.client = options.client;
+    this.table = options.tableName;
+    this.pageSize = options.pageSize;
+  }
+
+  async create(lease: Lease): Promise<void> {
+    try {
+      await this.client.send(
+        new PutCommand({
+          TableName: this.table,
+          Item: { ...lease, role_lease: roleLease(lease.role, lease.lease_id) },
+          ConditionExpression: 'attribute_not_exists(lease_id)',
+        }),
+      );
+    } catch (e) {
+      if (isConditionalCheckFailed(e)) throw conflict(`lease ${lease.lease_id} already exists`);
+      throw storeError(this.table, 'PutItem', e);
+    }
+  }
+
+  async get(leaseId: string): Promise<Lease | undefined> {
+    const out = await call(this.table, 'GetItem', () =>
+      this.client.send(new GetCommand({ TableName: this.table, Key: { lease_id: leaseId }, ConsistentRead: true })),
+    );
+    return out.Item ? leaseFromItem(out.Item) : undefined;
+  }
+
+  async transition(
+    leaseId: string,
+    from: LeaseStatus[],
+    patch: Partial<Pick<Lease, 'status' | 'expires_at'>>,
+  ): Promise<boolean> {
+    if (from.length === 0) return false;
+    const names: Record<string, string> = { '#status': 'status' };
+    const values: Record<string, unknown> = {};
+    from.forEach((s, i) => (values[`:f${i}`] = s));
+    const sets: string[] = [];
+    if (patch.status !== undefined) {
+      values[':status'] = patch.status;
+      sets.push('#status = :status');
+    }
+    if (patch.expires_at !== undefined) {
+      names['#exp'] = 'expires_at';
+      values[':exp'] = patch.expires_at;
+      sets.push('#exp = :exp');
+    }
+    // an empty patch still checks the condition
+    if (sets.length === 0) sets.push('#status = #status');
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { lease_id: leaseId },
+          UpdateExpression: `SET ${sets.join(', ')}`,
+          ConditionExpression: `attribute_exists(lease_id) AND #status IN (${from.map((_, i) => `:f${i}`).join(', ')})`,
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+        }),
+      );
+      return true;
+    } catch (e) {
+      if (isConditionalCheckFailed(e)) return false;
+      throw storeError(this.table, 'UpdateItem', e);
+    }
+  }
+
+  async delete(leaseId: string): Promise<boolean> {
+    try {
+      await this.client.send(
+        new DeleteCommand({
+          TableName: this.table,
+          Key: { lease_id: leaseId },
+          ConditionExpression: 'attribute_exists(lease_id)',
+        }),
+      );
+      return true;
+    } catch (e) {
+      if (isConditionalCheckFailed(e)) return false;
+      throw storeError(this.table, 'DeleteItem', e);
+    }
+  }
+
+  /**
+   * Leases of one mount. `role` → GSI by_mount_role, ordered by role then lease id;
+   * `expiredBefore` alone → GSI by_mount_expiry, oldest first; both → the role index with a
+   * filter; neither → the role index (all leases of the mount). `limit` caps the result (pages
+   * are followed until it is reached). GSI reads are eventually consistent.
+   */
+  async listByMount(mount: string, query: LeaseQuery = {}): Promise<Lease[]> {
+    const { role, expiredBefore, limit } = query;
+    if (limit !== undefined && limit <= 0) return [];
+    const input: QueryCommandInput = { TableName: this.table, KeyConditionExpression: '', ExpressionAttributeValues: {} };
+    const values = input.ExpressionAttributeValues as Record<string, unknown>;
+    values[':m'] = mount;
+    if (role !== undefined) {
+      input.IndexName = LEASES_BY_MOUNT_ROLE;
+      input.KeyConditionExpression = 'mount = :m AND begins_with(role_lease, :rl)';
+      values[':rl'] = `${role}#`;
+      if (expiredBefore !== undefined) {
+        input.FilterExpression = 'expires_at < :t';
+        values[':t'] = expiredBefore;
+      }
+    } else if (expiredBefore !== undefined) {
+      input.IndexName = LEASES_BY_MOUNT_EXPIRY;
+      input.KeyConditionExpression = 'mount = :m AND expires_at < :t';
+      values[':t'] = expiredBefore;
+    } else {
+      input.IndexName = LEASES_BY_MOUNT_ROLE;
+      input.KeyConditionExpression = 'mount = :m';
+    }
+    const leases: Lease[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const remaining = limit === undefined ? undefined : limit - leases.length;
+      // without a filter, no page needs to read more than what is still wanted
+      const pageLimit = input.FilterExpression || remaining === undefined ? this.pageSize : Math.min(remaining, this.pageSize ?? remaining);
+      const page = await call(this.table, 'Query', () =>
+        this.client.send(new QueryCommand({ ...input, ExclusiveStartKey: start, Limit: pageLimit })),
+      );
+      for (const it of page.Items ?? []) {
+        if (limit !== undefined && leases.length >= limit) break;
+        leases.push(leaseFromItem(it));
+      }
+      start = page.LastEvaluatedKey;
+    } while (start && (limit === undefined || leases.length < limit));
+    return leases;
+  }
+}

@@ -1,0 +1,104 @@
+/**
+ * Raw role items in the roles table, key (mount, name). Admins may edit items in the console,
+ * so nothing here validates: the engine parses every item it reads. `get` returns the raw item
+ * as the table holds it, key attributes `mount` and `name` included (console items have them
+ * too); `put` writes the given attributes with the key attributes set from its arguments.
+ */
+import {
+  BatchWriteCommand,
+  DeleteCommand,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  type DynamoDBDocumentClient,
+} from '@aws-sdk/lib-dynamodb';
+import type { RoleStore } from '../../ports.js';
+import { call, sleep } from './util.js';
+import { KubeleaseError } from '../../domain/errors.js';
+
+export interface DynamoRoleStoreOptions {
+  client: DynamoDBDocumentClient;
+  tableName: string;
+  /** Query page size (tests force pagination with small values); default: DynamoDB's 1 MB pages */
+  pageSize?: number;
+}
+
+export class DynamoRoleStore implements RoleStore {
+  private readonly client: DynamoDBDocumentClient;
+  private readonly table: string;
+  private readonly pageSize: number | undefined;
+
+  constructor(options: DynamoRoleStoreOptions) {
+    this.client = options.client;
+    this.table = options.tableName;
+    this.pageSize = options.pageSize;
+  }
+
+  async get(mount: string, name: string): Promise<Record<string, unknown> | undefined> {
+    const out = await call(this.table, 'GetItem', () =>
+      this.client.send(new GetCommand({ TableName: this.table, Key: { mount, name }, ConsistentRead: true })),
+    );
+    return out.Item;
+  }
+
+  async put(mount: string, name: string, item: Record<string, unknown>): Promise<void> {
+    await call(this.table, 'PutItem', () =>
+      this.client.send(new PutCommand({ TableName: this.table, Item: { ...item, mount, name } })),
+    );
+  }
+
+  async delete(mount: string, name: string): Promise<void> {
+    await call(this.table, 'DeleteItem', () =>
+      this.client.send(new DeleteCommand({ TableName: this.table, Key: { mount, name } })),
+    );
+  }
+
+  async list(mount: string): Promise<string[]> {
+    const names = await this.keys(mount);
+    // DynamoDB orders by UTF-8 bytes; sort by JS order so every store agrees
+    return names.sort();
+  }
+
+  async deleteAll(mount: string): Promise<void> {
+    const names = await this.keys(mount);
+    for (let i = 0; i < names.length; i += 25) {
+      let requests: { DeleteRequest: { Key: Record<string, unknown> } }[] = names
+        .slice(i, i + 25)
+        .map((name) => ({ DeleteRequest: { Key: { mount, name } } }));
+      for (let attempt = 0; requests.length > 0; attempt++) {
+        if (attempt > 8) throw new KubeleaseError('unavailable', `DynamoDB BatchWriteItem on ${this.table}: items left unprocessed`);
+        if (attempt > 0) await sleep(Math.min(50 * 2 ** attempt, 2000));
+        const out = await call(this.table, 'BatchWriteItem', () =>
+          this.client.send(new BatchWriteCommand({ RequestItems: { [this.table]: requests } })),
+        );
+        requests = (out.UnprocessedItems?.[this.table] ?? []).filter(
+          (r): r is { DeleteRequest: { Key: Record<string, unknown> } } => r.DeleteRequest?.Key !== undefined,
+        );
+      }
+    }
+  }
+
+  private async keys(mount: string): Promise<string[]> {
+    const names: string[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await call(this.table, 'Query', () =>
+        this.client.send(
+          new QueryCommand({
+            TableName: this.table,
+            KeyConditionExpression: 'mount = :m',
+            ExpressionAttributeValues: { ':m': mount },
+            ExpressionAttributeNames: { '#n': 'name' },
+            ProjectionExpression: '#n',
+            ConsistentRead: true,
+            ExclusiveStartKey: start,
+            Limit: this.pageSize,
+          }),
+        ),
+      );
+      for (const it of page.Items ?? []) if (typeof it.name === 'string') names.push(it.name);
+      start = page.LastEvaluatedKey;
+    } while (start);
+    return names;
+  }
+}

@@ -1,0 +1,48 @@
+/**
+ * One error type crosses every layer; `kind` decides the HTTP status in lib/http.
+ * Messages name the field and never contain secrets.
+ */
+export type ErrorKind =
+  | 'invalid' // 400: bad request input
+  | 'unauthenticated' // 401/403 at the edge: no caller identity
+  | 'forbidden' // 403: caller not allowed
+  | 'not_found' // 404
+  | 'conflict' // 409: e.g. config delete with live leases
+  | 'unprocessable' // 422: stored item (edited in the console) breaks a rule: fail closed
+  | 'upstream' // 502: the target cluster or an AWS dependency refused or failed
+  | 'unavailable'; // 503: dependency unreachable / timed out
+
+export const statusOf: Record<ErrorKind, number> = {
+  invalid: 400,
+  unauthenticated: 403,
+  forbidden: 403,
+  not_found: 404,
+  conflict: 409,
+  unprocessable: 422,
+  upstream: 502,
+  unavailable: 503,
+};
+
+export class KubeleaseError extends Error {
+  readonly kind: ErrorKind;
+  readonly errors: string[];
+  constructor(kind: ErrorKind, errors: string | string[], options?: { cause?: unknown }) {
+    const list = Array.isArray(errors) ? errors : [errors];
+    super(list.join('; '), options);
+    this.name = 'KubeleaseError';
+    this.kind = kind;
+    this.errors = list;
+  }
+  get status(): number {
+    return statusOf[this.kind];
+  }
+}
+
+export const invalid = (errors: string | string[]) => new KubeleaseError('invalid', errors);
+export const forbidden = (message: string) => new KubeleaseError('forbidden', message);
+export const notFound = (message: string) => new KubeleaseError('not_found', message);
+export const conflict = (message: string) => new KubeleaseError('conflict', message);
+export const unprocessable = (errors: string | string[]) => new KubeleaseError('unprocessable', errors);
+export const upstream = (message: string, cause?: unknown) => new KubeleaseError('upstream', message, { cause });
+
+export const isKubeleaseError = (e: unknown): e is KubeleaseError => e instanceof KubeleaseError;

@@ -1,0 +1,30 @@
+/** Public surface of lib/domain. */
+export * from './errors.js';
+export * from './plan.js';
+export * from './types.js';
+export { quote, parseBool, parseCommaList } from './describe.js';
+export { issueMessages, parseWith } from './zod-issues.js';
+export * from './duration.js';
+export * from './names.js';
+export * from './labels.js';
+export * from './selector.js';
+export * from './rules.js';
+export { parseStructuredText } from './structured-text.js';
+export * from './template.js';
+export * from './role.js';
+export * from './config.js';
+export * from './creds.js';
+export * from './ttl.js';
+export * from './namespace.js';
+export * from './principals.js';
+export {
+  buildPlan,
+  leaseLabelSelector,
+  MANAGED_LABEL_SELECTOR,
+  objectAnnotations,
+  objectLabels,
+  rfc3339,
+  type BuildPlanInput,
+} from './build-plan.js';
+export * from './lease.js';
+export { sha256Hex } from './sha256.js';

@@ -1,0 +1,92 @@
+/**
+ * allowed_principals matching. A pattern is an IAM/STS ARN where `*` matches any run of
+ * characters (including "/" and ":"; as IAM's ArnLike) and `?` exactly one; matching is
+ * case-sensitive.
+ *
+ * Callers authenticated by SigV4 with a role show up as STS assumed-role session ARNs
+ * (`arn:aws:sts::123456789012:assumed-role/ci-deployer/session`). Such a caller also matches
+ * as its role ARN `arn:aws:iam::123456789012:role/ci-deployer`, so role ARNs and role-ARN
+ * patterns (`…:role/ci-*`) work in allowed_principals.
+ *
+ * Limitation: a session ARN does not carry the role's path. A pattern with a path and no
+ * wildcard (`…:role/teams/ci/ci-deployer`) matches by role name — safe because IAM role names
+ * are unique per account. A pattern with a path and a wildcard (`…:role/teams/*`) cannot be
+ * verified for session callers and does not match them (fails closed); use a pattern without
+ * the path (`…:role/ci-*`) instead.
+ */
+
+/** Glob match with `*` and `?`, no regex (no backtracking blow-up). */
+export function globMatch(pattern: string, text: string): boolean {
+  let p = 0;
+  let t = 0;
+  let star = -1;
+  let mark = 0;
+  while (t < text.length) {
+    if (p < pattern.length && (pattern[p] === '?' || (pattern[p] !== '*' && pattern[p] === text[t]))) {
+      p++;
+      t++;
+    } else if (p < pattern.length && pattern[p] === '*') {
+      star = p++;
+      mark = t;
+    } else if (star >= 0) {
+      p = star + 1;
+      t = ++mark;
+    } else return false;
+  }
+  while (p < pattern.length && pattern[p] === '*') p++;
+  return p === pattern.length;
+}
+
+const SESSION = /^arn:(aws[a-z-]*):sts::([0-9]{12}):assumed-role\/([^/]+)\/(.+)$/;
+
+export interface ParsedSession {
+  partition: string;
+  account: string;
+  roleName: string;
+  sessionName: string;
+}
+
+export function parseAssumedRoleArn(arn: string): ParsedSession | undefined {
+  const m = SESSION.exec(arn);
+  if (!m) return undefined;
+  return { partition: m[1]!, account: m[2]!, roleName: m[3]!, sessionName: m[4]! };
+}
+
+/** arn:…:sts::…:assumed-role/R/S → arn:…:iam::…:role/R (path unknown, omitted). */
+export function roleArnOfSession(arn: string): string | undefined {
+  const s = parseAssumedRoleArn(arn);
+  return s ? `arn:${s.partition}:iam::${s.account}:role/${s.roleName}` : undefined;
+}
+
+const hasWildcard = (s: string) => /[*?]/.test(s);
+
+export function principalMatches(pattern: string, callerArn: string): boolean {
+  if (typeof pattern !== 'string' || typeof callerArn !== 'string' || pattern === '' || callerArn === '') return false;
+  if (globMatch(pattern, callerArn)) return true;
+  const roleArn = roleArnOfSession(callerArn);
+  if (!roleArn) return false;
+  if (globMatch(pattern, roleArn)) return true;
+  // role ARN with a path, no wildcard: match on the (account-unique) role name
+  const parts = pattern.split(':');
+  if (parts.length === 6 && parts[2] === 'iam' && !hasWildcard(pattern)) {
+    const m = /^role\/(?:.+\/)?([^/]+)$/.exec(parts[5]!);
+    if (m) return `${parts.slice(0, 5).join(':')}:role/${m[1]}` === roleArn;
+  }
+  return false;
+}
+
+export function anyPrincipalMatches(patterns: readonly string[], callerArn: string): boolean {
+  return patterns.some((p) => principalMatches(p, callerArn));
+}
+
+/**
+ * A short caller name for templates (`.DisplayName`) and audit: the role name of an
+ * assumed-role session, the user name of an IAM user, else the last path segment.
+ */
+export function displayNameFromArn(arn: string): string {
+  const s = parseAssumedRoleArn(arn);
+  if (s) return s.roleName;
+  const resource = arn.split(':').slice(5).join(':');
+  const segs = resource.split('/');
+  return segs[segs.length - 1] || resource || arn;
+}

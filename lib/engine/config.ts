@@ -1,0 +1,42 @@
+import { configReadView, conflict, mergeConfig, notFound, validateMount } from '../domain/index.js';
+import type { Caller, EngineDeps } from './deps.js';
+import { endLease } from './leases.js';
+import { assertAdmin, loadConfig } from './lookups.js';
+
+export async function writeConfig(deps: EngineDeps, req: { mount: string; caller: Caller; body: unknown }) {
+  assertAdmin(deps, req.caller, 'write config');
+  validateMount(req.mount);
+  const existing = await deps.configs.get(req.mount);
+  const config = mergeConfig(req.mount, existing, req.body);
+  await deps.configs.put(config);
+  return configReadView(config);
+}
+
+export async function readConfig(deps: EngineDeps, req: { mount: string; caller: Caller }) {
+  assertAdmin(deps, req.caller, 'read config');
+  return configReadView(await loadConfig(deps, req.mount));
+}
+
+/** Refused while leases are live: deleting the connection would strand their objects. */
+export async function deleteConfig(deps: EngineDeps, req: { mount: string; caller: Caller; force: boolean }) {
+  assertAdmin(deps, req.caller, 'delete config');
+  const config = await deps.configs.get(req.mount);
+  if (!config) throw notFound(`mount "${req.mount}" is not configured`);
+  const live = await deps.leases.listByMount(req.mount);
+  if (live.length > 0 && !req.force) {
+    throw conflict(
+      `mount "${req.mount}" has ${live.length} live lease(s): revoke them first or delete with ?force=true, which revokes them`,
+    );
+  }
+  if (live.length > 0) {
+    const kube = await deps.kube.forCluster(config);
+    for (const lease of live) await endLease(deps, kube, lease);
+  }
+  await deps.configs.delete(req.mount);
+  return { revoked: live.length };
+}
+
+export async function listMounts(deps: EngineDeps, req: { caller: Caller }) {
+  assertAdmin(deps, req.caller, 'list mounts');
+  return { keys: (await deps.configs.list()).sort() };
+}

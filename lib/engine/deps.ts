@@ -1,0 +1,38 @@
+import type { Audit, Clock, ConfigStore, Ids, KubeClientFactory, LeaseStore, RoleStore } from '../ports.js';
+
+export interface EngineSettings {
+  /** IAM ARNs or patterns allowed to administer config and roles */
+  adminPrincipals: string[];
+  /** pending leases live this long before TTL/sweep may clean them up (s) */
+  pendingGraceSeconds: number;
+  /** orphaned labeled objects younger than this are left alone by the sweeper (s) */
+  orphanGraceSeconds: number;
+  systemDefaultTtl: number;
+  systemMaxTtl: number;
+}
+
+export const defaultSettings: EngineSettings = {
+  adminPrincipals: [],
+  pendingGraceSeconds: 900,
+  orphanGraceSeconds: 300,
+  systemDefaultTtl: 3600,
+  systemMaxTtl: 86400,
+};
+
+export interface EngineDeps {
+  configs: ConfigStore;
+  roles: RoleStore;
+  leases: LeaseStore;
+  kube: KubeClientFactory;
+  clock: Clock;
+  ids: Ids;
+  audit?: Audit;
+  settings: EngineSettings;
+}
+
+/** Who is calling, as API Gateway's IAM context reports it. */
+export interface Caller {
+  arn: string;
+}
+
+export const epochSeconds = (d: Date): number => Math.floor(d.getTime() / 1000);

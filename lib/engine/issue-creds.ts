@@ -1,0 +1,150 @@
+import {
+  buildPlan,
+  chooseNamespace,
+  displayNameFromArn,
+  invalid,
+  leaseHash,
+  newLeaseId,
+  parseCredsRequest,
+  renderName,
+  resolveAudiences,
+  resolveTtl,
+  roleMode,
+  upstream,
+  type Lease,
+  type Role,
+} from '../domain/index.js';
+import type { KubeCluster } from '../ports.js';
+import type { Caller, EngineDeps } from './deps.js';
+import { epochSeconds } from './deps.js';
+import { createPlanObjects, deletePlanObjects, PlanExecutionError } from './executor.js';
+import { assertMayIssue, loadCluster, loadRole } from './lookups.js';
+import { assertNamespaceAllowed } from './namespaces.js';
+
+export interface IssuedCreds {
+  lease: Lease;
+  leaseDuration: number;
+  warnings: string[];
+  data: {
+    service_account_name: string;
+    service_account_namespace: string;
+    service_account_token: string;
+  };
+}
+
+export const NOT_REVOCABLE_WARNING =
+  'this role is not revocable (revocable=false): the token stays valid until it expires, even after the lease is revoked';
+
+export async function issueCreds(
+  deps: EngineDeps,
+  req: { mount: string; roleName: string; caller: Caller; body: unknown },
+): Promise<IssuedCreds> {
+  const role = await loadRole(deps, req.mount, req.roleName);
+  assertMayIssue(deps, role, req.caller);
+  const creds = parseCredsRequest(req.body);
+  const { config, kube } = await loadCluster(deps, req.mount);
+  const namespace = chooseNamespace(role, creds.kubernetes_namespace);
+  await assertNamespaceAllowed(kube, role, namespace);
+  const { ttl, warnings } = resolveTtl(
+    { requested: creds.ttl, roleDefault: role.token_default_ttl, roleMax: role.token_max_ttl },
+    { defaultTtl: deps.settings.systemDefaultTtl, maxTtl: deps.settings.systemMaxTtl, floor: 600 },
+  );
+  const audiences = resolveAudiences(creds.audiences, role);
+  await assertReferencedObjectsExist(kube, role, namespace);
+
+  const now = deps.clock.now();
+  const leaseId = newLeaseId(req.mount, role.name, deps.ids.random);
+  const hash = leaseHash(leaseId);
+  const generatedName = renderName(
+    role.name_template,
+    { RoleName: role.name, Mount: req.mount, DisplayName: displayNameFromArn(req.caller.arn), Namespace: namespace, now },
+    deps.ids.random,
+  );
+  const plan = buildPlan({
+    mount: req.mount,
+    role,
+    namespace,
+    clusterRoleBinding: creds.cluster_role_binding,
+    ttl,
+    audiences,
+    leaseHash: hash,
+    generatedName,
+    expiresAt: new Date(now.getTime() + ttl * 1000),
+  });
+  const lease: Lease = {
+    lease_id: leaseId,
+    lease_hash: hash,
+    mount: config.mount,
+    role: role.name,
+    namespace,
+    caller_arn: req.caller.arn,
+    status: 'pending',
+    issued_at: epochSeconds(now),
+    expires_at: epochSeconds(now) + deps.settings.pendingGraceSeconds,
+    plan,
+    service_account_name: plan.token.serviceAccount.name,
+  };
+  await deps.leases.create(lease);
+
+  let token;
+  try {
+    const created = await createPlanObjects(kube, plan);
+    if (plan.token.boundSecret && !created.anchorSecret) throw upstream('anchor Secret was not created');
+    token = await kube.requestToken({
+      namespace: plan.token.serviceAccount.namespace,
+      serviceAccount: plan.token.serviceAccount.name,
+      audiences: plan.token.audiences,
+      expirationSeconds: plan.token.expirationSeconds,
+      ...(created.anchorSecret ? { boundSecret: created.anchorSecret } : {}),
+    });
+  } catch (err) {
+    await rollback(deps, kube, lease);
+    throw err instanceof PlanExecutionError ? err.cause : err;
+  }
+
+  const expiresAt = epochSeconds(token.expiresAt);
+  const activated = await deps.leases.transition(leaseId, ['pending'], { status: 'active', expires_at: expiresAt });
+  if (!activated) {
+    // The sweeper or TTL took the pending record; the token must not outlive its lease.
+    await rollback(deps, kube, lease);
+    throw upstream('the lease was expired while the token was being issued; try again');
+  }
+  const allWarnings = [...warnings];
+  if (roleMode(role) === 'existing_service_account' && !role.revocable) allWarnings.push(NOT_REVOCABLE_WARNING);
+  return {
+    lease: { ...lease, status: 'active', expires_at: expiresAt },
+    leaseDuration: Math.max(0, expiresAt - epochSeconds(deps.clock.now())),
+    warnings: allWarnings,
+    data: {
+      service_account_name: plan.token.serviceAccount.name,
+      service_account_namespace: plan.token.serviceAccount.namespace,
+      service_account_token: token.token,
+    },
+  };
+}
+
+async function rollback(deps: EngineDeps, kube: KubeCluster, lease: Lease): Promise<void> {
+  try {
+    await deletePlanObjects(kube, lease.plan.objects);
+    await deps.leases.delete(lease.lease_id);
+  } catch {
+    // Leave the pending record and labels: TTL → expire or the sweeper finish the job.
+  }
+}
+
+async function assertReferencedObjectsExist(kube: KubeCluster, role: Role, namespace: string): Promise<void> {
+  const mode = roleMode(role);
+  if (mode === 'existing_service_account' && !(await kube.serviceAccountExists(namespace, role.service_account_name))) {
+    throw invalid(
+      `service_account_name: ServiceAccount "${role.service_account_name}" does not exist in namespace "${namespace}"`,
+    );
+  }
+  if (mode === 'bind_role') {
+    const kind = role.kubernetes_role_type;
+    const exists = await kube.roleExists(kind, role.kubernetes_role_name, kind === 'Role' ? namespace : undefined);
+    if (!exists) {
+      const where = kind === 'Role' ? ` in namespace "${namespace}"` : '';
+      throw invalid(`kubernetes_role_name: ${kind} "${role.kubernetes_role_name}" does not exist${where}`);
+    }
+  }
+}

@@ -1,0 +1,105 @@
+import { invalid, notFound, parseLeaseId, roleArnOfSession, type Lease } from '../domain/index.js';
+import type { KubeCluster } from '../ports.js';
+import type { Caller, EngineDeps } from './deps.js';
+import { epochSeconds } from './deps.js';
+import { deletePlanObjects } from './executor.js';
+import { isAdmin, loadConfig } from './lookups.js';
+
+/** Assumed-role sessions of one role are one owner: CI jobs get a new session name each run. */
+export const ownerOf = (arn: string): string => roleArnOfSession(arn) ?? arn;
+
+const mayManage = (deps: EngineDeps, caller: Caller, lease: Lease) =>
+  isAdmin(deps, caller) || ownerOf(lease.caller_arn) === ownerOf(caller.arn);
+
+async function loadOwnedLease(deps: EngineDeps, leaseId: unknown, caller: Caller): Promise<Lease> {
+  if (typeof leaseId !== 'string' || leaseId === '') throw invalid('lease_id: required');
+  parseLeaseId(leaseId);
+  const lease = await deps.leases.get(leaseId);
+  // Same answer for "absent" and "not yours": lease ids of others are not probed this way.
+  if (!lease || !mayManage(deps, caller, lease)) throw notFound(`lease_id: lease "${leaseId}" not found`);
+  return lease;
+}
+
+export interface LeaseView {
+  id: string;
+  issue_time: string;
+  expire_time: string;
+  ttl: number;
+  renewable: false;
+  role: string;
+  namespace: string;
+  service_account_name: string;
+  caller: string;
+  status: string;
+}
+
+export function leaseView(lease: Lease, now: Date): LeaseView {
+  return {
+    id: lease.lease_id,
+    issue_time: new Date(lease.issued_at * 1000).toISOString(),
+    expire_time: new Date(lease.expires_at * 1000).toISOString(),
+    ttl: Math.max(0, lease.expires_at - epochSeconds(now)),
+    renewable: false,
+    role: lease.role,
+    namespace: lease.namespace,
+    service_account_name: lease.service_account_name,
+    caller: lease.caller_arn,
+    status: lease.status,
+  };
+}
+
+export async function lookupLease(deps: EngineDeps, body: unknown, caller: Caller): Promise<LeaseView> {
+  const lease = await loadOwnedLease(deps, leaseIdFrom(body), caller);
+  return leaseView(lease, deps.clock.now());
+}
+
+export async function revokeLease(deps: EngineDeps, body: unknown, caller: Caller): Promise<{ deleted: number }> {
+  const lease = await loadOwnedLease(deps, leaseIdFrom(body), caller);
+  const config = await loadConfig(deps, lease.mount);
+  const kube = await deps.kube.forCluster(config);
+  return endLease(deps, kube, lease);
+}
+
+/**
+ * Deletes a lease's objects, then its item. Idempotent and race-safe: revoke, the stream
+ * consumer and the sweeper may all run it; conditional writes make only one delete the item.
+ */
+export async function endLease(deps: EngineDeps, kube: KubeCluster, lease: Lease): Promise<{ deleted: number }> {
+  await deps.leases.transition(lease.lease_id, ['pending', 'active'], { status: 'revoking' });
+  const deleted = await deletePlanObjects(kube, lease.plan.objects);
+  await deps.leases.delete(lease.lease_id);
+  return { deleted: deleted.length };
+}
+
+/** Stream path: the item is already gone (TTL), only the objects remain. */
+export async function expireLease(deps: EngineDeps, lease: Lease): Promise<{ deleted: number }> {
+  const config = await deps.configs.get(lease.mount);
+  if (!config) return { deleted: 0 }; // mount removed: its objects are the sweeper's orphans now
+  const kube = await deps.kube.forCluster(config);
+  const deleted = await deletePlanObjects(kube, lease.plan.objects);
+  return { deleted: deleted.length };
+}
+
+export async function listLeases(
+  deps: EngineDeps,
+  req: { mount: string; role?: string; caller: Caller },
+): Promise<{ keys: string[]; key_info: Record<string, LeaseView> }> {
+  await loadConfig(deps, req.mount);
+  const all = await deps.leases.listByMount(req.mount, req.role ? { role: req.role } : {});
+  const admin = isAdmin(deps, req.caller);
+  const visible = all.filter((l) => admin || ownerOf(l.caller_arn) === ownerOf(req.caller.arn));
+  const now = deps.clock.now();
+  const sorted = visible.sort((a, b) => a.lease_id.localeCompare(b.lease_id));
+  return {
+    keys: sorted.map((l) => l.lease_id),
+    key_info: Object.fromEntries(sorted.map((l) => [l.lease_id, leaseView(l, now)])),
+  };
+}
+
+function leaseIdFrom(body: unknown): unknown {
+  if (typeof body !== 'object' || body === null) throw invalid('lease_id: required (JSON body {"lease_id": "..."})');
+  const extra = Object.keys(body).filter((k) => k !== 'lease_id' && k !== 'increment');
+  if (extra.length > 0) throw invalid(extra.map((k) => `${k}: unknown field`));
+  return (body as { lease_id?: unknown }).lease_id;
+}
+

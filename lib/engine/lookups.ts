@@ -1,0 +1,41 @@
+import {
+  anyPrincipalMatches,
+  forbidden,
+  notFound,
+  parseStoredRole,
+  type ClusterConfig,
+  type Role,
+} from '../domain/index.js';
+import type { KubeCluster } from '../ports.js';
+import type { Caller, EngineDeps } from './deps.js';
+
+export function isAdmin(deps: EngineDeps, caller: Caller): boolean {
+  return anyPrincipalMatches(deps.settings.adminPrincipals, caller.arn);
+}
+
+export function assertAdmin(deps: EngineDeps, caller: Caller, action: string): void {
+  if (!isAdmin(deps, caller)) throw forbidden(`${caller.arn} is not an admin principal and may not ${action}`);
+}
+
+export function assertMayIssue(deps: EngineDeps, role: Role, caller: Caller): void {
+  if (isAdmin(deps, caller) || anyPrincipalMatches(role.allowed_principals, caller.arn)) return;
+  throw forbidden(`${caller.arn} is not in allowed_principals of role "${role.name}"`);
+}
+
+/** Reads and re-validates a stored role: a console edit that breaks a rule fails closed (422). */
+export async function loadRole(deps: EngineDeps, mount: string, name: string): Promise<Role> {
+  const item = await deps.roles.get(mount, name);
+  if (!item) throw notFound(`role "${name}" does not exist on mount "${mount}"`);
+  return parseStoredRole(mount, name, item);
+}
+
+export async function loadConfig(deps: EngineDeps, mount: string): Promise<ClusterConfig> {
+  const config = await deps.configs.get(mount);
+  if (!config) throw notFound(`mount "${mount}" is not configured: write /v1/${mount}/config first`);
+  return config;
+}
+
+export async function loadCluster(deps: EngineDeps, mount: string): Promise<{ config: ClusterConfig; kube: KubeCluster }> {
+  const config = await loadConfig(deps, mount);
+  return { config, kube: await deps.kube.forCluster(config) };
+}

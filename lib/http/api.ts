@@ -1,0 +1,47 @@
+/** Transport-neutral request/response shapes: API Gateway events and the local server map onto these. */
+import type { Caller } from '../engine/deps.js';
+
+export interface ApiRequest {
+  method: string;
+  /** route op from routes.ts */
+  op: string;
+  pathParameters: Record<string, string>;
+  query: Record<string, string>;
+  /** parsed JSON body, {} when empty */
+  body: unknown;
+  caller: Caller;
+  requestId: string;
+}
+
+export interface ApiResponse {
+  status: number;
+  body?: unknown;
+  /** the failure behind an error response, for logs and metrics only (never sent) */
+  error?: unknown;
+}
+
+export interface VaultEnvelope {
+  request_id: string;
+  lease_id: string;
+  renewable: boolean;
+  lease_duration: number;
+  data: unknown;
+  warnings: string[] | null;
+}
+
+export function ok(req: ApiRequest, data: unknown, extra: Partial<VaultEnvelope> = {}): ApiResponse {
+  const warnings = extra.warnings && extra.warnings.length > 0 ? extra.warnings : null;
+  return {
+    status: 200,
+    body: { request_id: req.requestId, lease_id: '', renewable: false, lease_duration: 0, data, ...extra, warnings },
+  };
+}
+
+/** Vault answers writes without data with 204; with warnings it answers 200 and data null. */
+export function noContent(req: ApiRequest, warnings: string[] = []): ApiResponse {
+  return warnings.length > 0 ? ok(req, null, { warnings }) : { status: 204 };
+}
+
+export const isList = (req: ApiRequest) => req.query.list === 'true' || req.method === 'LIST';
+
+export type PathHandler = (req: ApiRequest) => Promise<ApiResponse>;

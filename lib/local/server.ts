@@ -1,0 +1,334 @@
+/**
+ * The local stand-in for API Gateway: a node:http server on loopback that routes with the
+ * shared route table, checks AWS SigV4 signatures against the local credentials (AWS_IAM auth),
+ * turns each request into the APIGatewayProxyEvent the REST API would send, and runs the same
+ * handleHttp the Lambdas run.
+ *
+ * Vault's `LIST` verb: Node's HTTP parser rejects unknown methods, so connections are accepted by
+ * a net.Server that rewrites a leading `LIST <target> HTTP/1.x` request line to GET (marked with
+ * a per-process nonce header) before handing the socket to the HTTP server; the request is then
+ * verified as LIST (what the client signed) and served as GET ?list=true. Such a connection is
+ * closed after its response. Vault's own clients already send GET ?list=true.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import net from 'node:net';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { matchRoute, type FunctionName } from '../http/routes.js';
+import { handleHttp } from '../lambda/http-handler.js';
+import { LOCAL_ACCOUNT_ID, keyLookup, type LocalCredentials, type LocalPrincipal } from './credentials.js';
+import { verifySigV4 } from './sigv4.js';
+
+export const DEFAULT_PORT = 8200;
+export const DEFAULT_BODY_LIMIT = 1024 * 1024;
+const LIST_HEADER = 'x-kubelease-list-verb';
+
+export type Invoke = (fn: FunctionName, event: APIGatewayProxyEvent, context: { awsRequestId: string }) => Promise<APIGatewayProxyResult>;
+
+export interface LocalServerOptions {
+  credentials: LocalCredentials;
+  /** default 8200; 0 picks a free port */
+  port?: number;
+  /** default 127.0.0.1; the server is meant for loopback only */
+  host?: string;
+  /** max request body in bytes (413 above), default 1 MiB */
+  bodyLimit?: number;
+  /** one line per request */
+  log?: (line: string) => void;
+  /** default: handleHttp, the Lambdas' code */
+  invoke?: Invoke;
+  /** clock for signature checks (tests) */
+  now?: () => Date;
+}
+
+export interface LocalServer {
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+interface Reply {
+  status: number;
+  headers?: Record<string, string>;
+  body?: string;
+}
+
+const errorReply = (status: number, message: string, headers: Record<string, string> = {}): Reply => ({
+  status,
+  headers: { 'content-type': 'application/json', ...headers },
+  body: JSON.stringify({ errors: [message] }),
+});
+
+class BodyTooLarge extends Error {}
+
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > limit) {
+        reject(new BodyTooLarge());
+        req.resume();
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+/** lower-case name → values, from rawHeaders (keeps repeats apart) */
+function headerValues(req: IncomingMessage): Map<string, { name: string; values: string[] }> {
+  const out = new Map<string, { name: string; values: string[] }>();
+  for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) {
+    const name = req.rawHeaders[i]!;
+    const key = name.toLowerCase();
+    if (key === LIST_HEADER) continue;
+    const entry = out.get(key) ?? { name, values: [] };
+    entry.values.push(req.rawHeaders[i + 1]!);
+    out.set(key, entry);
+  }
+  return out;
+}
+
+function splitQuery(raw: string): { single: Record<string, string>; multi: Record<string, string[]> } {
+  const multi: Record<string, string[]> = {};
+  for (const part of raw.split('&')) {
+    if (!part) continue;
+    const eq = part.indexOf('=');
+    const k = decodeURIComponent((eq < 0 ? part : part.slice(0, eq)).replace(/\+/g, ' '));
+    const v = eq < 0 ? '' : decodeURIComponent(part.slice(eq + 1).replace(/\+/g, ' '));
+    (multi[k] ??= []).push(v);
+  }
+  // API Gateway's single-value map holds the last value of a repeated key
+  const single = Object.fromEntries(Object.entries(multi).map(([k, vs]) => [k, vs[vs.length - 1] ?? '']));
+  return { single, multi };
+}
+
+export interface EventInput {
+  method: string;
+  rawPath: string;
+  rawQuery: string;
+  resource: string;
+  pathParameters: Record<string, string>;
+  headers: Map<string, { name: string; values: string[] }>;
+  body: Buffer;
+  principal: LocalPrincipal;
+  sourceIp: string;
+  requestId: string;
+  now: Date;
+  /** LIST turned into GET: add list=true */
+  list: boolean;
+}
+
+/** The APIGatewayProxyEvent API Gateway (REST, Lambda proxy, AWS_IAM) sends for this request. */
+export function toProxyEvent(i: EventInput): APIGatewayProxyEvent {
+  const { single, multi } = splitQuery(i.rawQuery);
+  if (i.list) {
+    single.list = 'true';
+    multi.list = ['true'];
+  }
+  const headers: Record<string, string> = {};
+  const multiHeaders: Record<string, string[]> = {};
+  for (const { name, values } of i.headers.values()) {
+    headers[name] = values.join(',');
+    multiHeaders[name] = values;
+  }
+  const userAgent = i.headers.get('user-agent')?.values[0] ?? null;
+  const host = i.headers.get('host')?.values[0] ?? '127.0.0.1';
+  const hasQuery = Object.keys(single).length > 0;
+  const hasParams = Object.keys(i.pathParameters).length > 0;
+  return {
+    resource: i.resource,
+    path: decodeURIComponent(i.rawPath),
+    httpMethod: i.method,
+    headers,
+    multiValueHeaders: multiHeaders,
+    queryStringParameters: hasQuery ? single : null,
+    multiValueQueryStringParameters: hasQuery ? multi : null,
+    pathParameters: hasParams ? i.pathParameters : null,
+    stageVariables: null,
+    body: i.body.length > 0 ? i.body.toString('utf8') : null,
+    isBase64Encoded: false,
+    requestContext: {
+      accountId: LOCAL_ACCOUNT_ID,
+      apiId: 'local',
+      authorizer: null,
+      protocol: 'HTTP/1.1',
+      httpMethod: i.method,
+      path: `/local${i.rawPath}`,
+      stage: 'local',
+      requestId: i.requestId,
+      requestTimeEpoch: i.now.getTime(),
+      resourceId: 'local',
+      resourcePath: i.resource,
+      domainName: host,
+      identity: {
+        accessKey: i.principal.access_key_id,
+        accountId: LOCAL_ACCOUNT_ID,
+        apiKey: null,
+        apiKeyId: null,
+        caller: i.principal.principal_id,
+        clientCert: null,
+        cognitoAuthenticationProvider: null,
+        cognitoAuthenticationType: null,
+        cognitoIdentityId: null,
+        cognitoIdentityPoolId: null,
+        principalOrgId: null,
+        sourceIp: i.sourceIp,
+        user: i.principal.principal_id,
+        userAgent,
+        userArn: i.principal.arn,
+      },
+    },
+  };
+}
+
+export async function startLocalServer(options: LocalServerOptions): Promise<LocalServer> {
+  const lookup = keyLookup(options.credentials);
+  const limit = options.bodyLimit ?? DEFAULT_BODY_LIMIT;
+  const log = options.log ?? (() => {});
+  const invoke: Invoke = options.invoke ?? ((fn, event, ctx) => handleHttp(fn, event, ctx));
+  const now = options.now ?? (() => new Date());
+  const nonce = randomBytes(16).toString('hex');
+  let closing = false;
+
+  async function handle(req: IncomingMessage, requestId: string): Promise<{ reply: Reply; who?: string }> {
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const rawPath = q < 0 ? url : url.slice(0, q);
+    const rawQuery = q < 0 ? '' : url.slice(q + 1);
+    const isList = req.headers[LIST_HEADER] === nonce;
+    const signedMethod = isList ? 'LIST' : (req.method ?? 'GET');
+    const method = isList ? 'GET' : signedMethod;
+
+    let match;
+    try {
+      match = matchRoute(rawPath);
+    } catch {
+      return { reply: errorReply(400, `path: invalid percent-encoding in ${rawPath}`) };
+    }
+    if (!match) return { reply: errorReply(404, `unsupported path: ${rawPath}`) };
+    const { route, pathParameters } = match;
+    if (!(route.methods as string[]).includes(method)) {
+      const allowed = route.methods.join(', ');
+      return { reply: errorReply(405, `unsupported operation: ${signedMethod} ${route.path} (allowed: ${allowed}${route.methods.includes('GET') ? '; LIST = GET ?list=true' : ''})`, { allow: allowed }) };
+    }
+    const declared = Number(req.headers['content-length'] ?? 0);
+    if (declared > limit) return { reply: errorReply(413, `request body is larger than ${limit} bytes`) };
+    let body: Buffer;
+    try {
+      body = await readBody(req, limit);
+    } catch (e) {
+      if (e instanceof BodyTooLarge) return { reply: errorReply(413, `request body is larger than ${limit} bytes`) };
+      throw e;
+    }
+
+    const headers = headerValues(req);
+    const flat: Record<string, string[]> = {};
+    for (const [k, v] of headers) flat[k] = v.values;
+    const verdict = await verifySigV4({ method: signedMethod, path: rawPath, query: rawQuery, headers: flat, body }, lookup, { now: now() });
+    if (!verdict.ok) {
+      const type = verdict.message.startsWith('Missing') ? 'MissingAuthenticationTokenException'
+        : verdict.message.startsWith('The security token') ? 'UnrecognizedClientException'
+        : verdict.message.startsWith('The request signature') ? 'InvalidSignatureException'
+        : 'IncompleteSignatureException';
+      return { reply: errorReply(verdict.status, verdict.message, { 'x-amzn-errortype': type }) };
+    }
+
+    let sourceIp = req.socket.remoteAddress ?? '127.0.0.1';
+    if (sourceIp.startsWith('::ffff:')) sourceIp = sourceIp.slice(7);
+    const event = toProxyEvent({
+      method,
+      rawPath,
+      rawQuery,
+      resource: route.path,
+      pathParameters,
+      headers,
+      body,
+      principal: verdict.principal,
+      sourceIp,
+      requestId,
+      now: now(),
+      list: isList,
+    });
+    const result = await invoke(route.fn, event, { awsRequestId: requestId });
+    const outHeaders: Record<string, string> = {};
+    for (const [k, v] of Object.entries(result.headers ?? {})) outHeaders[k] = String(v);
+    const text = result.isBase64Encoded ? Buffer.from(result.body, 'base64').toString('utf8') : result.body;
+    return { reply: { status: result.statusCode, headers: outHeaders, body: text }, who: verdict.principal.name };
+  }
+
+  const httpServer = http.createServer((req: IncomingMessage, res: ServerResponse) => {
+    const started = Date.now();
+    const requestId = randomUUID();
+    const isList = req.headers[LIST_HEADER] === nonce;
+    handle(req, requestId)
+      .catch((e: unknown) => {
+        log(`internal error for ${req.method} ${req.url}: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
+        return { reply: errorReply(500, 'internal error'), who: undefined };
+      })
+      .then(({ reply, who }) => {
+        const headers: Record<string, string> = { ...reply.headers, 'x-amzn-requestid': requestId };
+        if (isList || closing) headers.connection = 'close';
+        // a 204 has no body; anything else without one gets an explicit empty body
+        if (reply.status === 204) res.writeHead(204, headers).end();
+        else res.writeHead(reply.status, headers).end(reply.body ?? '');
+        log(`${isList ? 'LIST' : req.method} ${req.url} → ${reply.status} (${Date.now() - started} ms${who ? `, ${who}` : ''})`);
+      })
+      .catch(() => res.destroy());
+  });
+  httpServer.on('clientError', (err: NodeJS.ErrnoException, socket: net.Socket) => {
+    if (!socket.writable) return socket.destroy();
+    const msg = err.code === 'HPE_INVALID_METHOD' ? 'unsupported HTTP method (LIST is accepted only as the first request of a connection; or use GET ?list=true)' : 'malformed HTTP request';
+    const body = JSON.stringify({ errors: [msg] });
+    socket.end(`HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+  });
+
+  const sockets = new Set<net.Socket>();
+  const front = net.createServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => socket.destroy());
+    socket.once('data', (first: Buffer) => {
+      let chunk = first;
+      if (first.subarray(0, 5).toString('latin1') === 'LIST ') {
+        const text = first.toString('latin1');
+        const eol = text.indexOf('\r\n');
+        if (eol > 0 && /^LIST \S+ HTTP\/1\.[01]$/.test(text.slice(0, eol))) {
+          chunk = Buffer.concat([Buffer.from(`GET${text.slice(4, eol)}\r\n${LIST_HEADER}: ${nonce}`, 'latin1'), first.subarray(eol)]);
+        }
+      }
+      socket.pause();
+      socket.unshift(chunk);
+      httpServer.emit('connection', socket);
+      socket.resume();
+    });
+  });
+
+  const host = options.host ?? '127.0.0.1';
+  await new Promise<void>((resolve, reject) => {
+    front.once('error', (e: NodeJS.ErrnoException) =>
+      reject(e.code === 'EADDRINUSE' ? new Error(`port ${options.port ?? DEFAULT_PORT} on ${host} is in use: stop the other process or pick another with --port / KUBELEASE_PORT`) : e),
+    );
+    front.listen(options.port ?? DEFAULT_PORT, host, () => resolve());
+  });
+  const port = (front.address() as net.AddressInfo).port;
+  let closed: Promise<void> | undefined;
+  return {
+    url: `http://${host}:${port}`,
+    port,
+    close: () =>
+      (closed ??= new Promise<void>((resolve) => {
+        // resolves once every connection is gone: idle ones now, busy ones after their response
+        closing = true;
+        front.close(() => resolve());
+        httpServer.closeIdleConnections();
+        setTimeout(() => {
+          for (const s of sockets) s.destroy();
+        }, 2000).unref();
+      })),
+  };
+}

@@ -1,0 +1,294 @@
+/**
+ * AWS Signature Version 4 verification for the local stack, standing in for API Gateway's
+ * AWS_IAM authorization. The request is rebuilt with exactly the headers the client signed and
+ * signed again with @smithy/signature-v4 (the signer of the AWS SDK for JavaScript) using the
+ * client's own date, region and service; the two signatures are compared in constant time.
+ *
+ * Accepted:
+ * - header form: `Authorization: AWS4-HMAC-SHA256 Credential=AKID/yyyymmdd/<region>/execute-api/aws4_request,
+ *   SignedHeaders=host;x-amz-date[;...], Signature=<hex>` with an `x-amz-date` header;
+ * - presigned-URL form: X-Amz-Algorithm, X-Amz-Credential, X-Amz-Date, X-Amz-Expires,
+ *   X-Amz-SignedHeaders, X-Amz-Signature (and X-Amz-Security-Token) in the query.
+ * Any region is accepted (there is only one local endpoint); the service must be execute-api.
+ * The payload hash is computed from the body; an x-amz-content-sha256 header must match it.
+ * Session credentials: a principal with a session token must send it as x-amz-security-token
+ * (signed or not, as in AWS); a principal without one must not send any.
+ * Errors carry API Gateway's messages, all with status 403.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { Sha256 } from '@aws-crypto/sha256-js';
+import { HttpRequest } from '@smithy/protocol-http';
+import { SignatureV4 } from '@smithy/signature-v4';
+
+export const SIGV4_SERVICE = 'execute-api';
+export const MAX_SKEW_SECONDS = 300;
+const ALGORITHM = 'AWS4-HMAC-SHA256';
+const MAX_PRESIGN_SECONDS = 7 * 24 * 3600;
+
+export const MESSAGES = {
+  missing: 'Missing Authentication Token',
+  mismatch:
+    'The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.',
+  invalidToken: 'The security token included in the request is invalid.',
+  contentSha: "The provided 'x-amz-content-sha256' header does not match what was computed.",
+} as const;
+
+export interface SigV4Secret {
+  access_key_id: string;
+  secret_access_key: string;
+  session_token?: string;
+}
+
+/** The request as received, before any rewriting: raw path and query as on the wire. */
+export interface IncomingSignedRequest {
+  method: string;
+  /** percent-encoded path without the query, e.g. /v1/local/roles */
+  path: string;
+  /** raw query string without `?` ('' when none) */
+  query: string;
+  /** lower-case names; repeated headers as arrays */
+  headers: Record<string, string | string[] | undefined>;
+  body: Uint8Array;
+}
+
+export type VerifyResult<P> =
+  | { ok: true; principal: P; accessKeyId: string; region: string; presigned: boolean }
+  | { ok: false; status: 403; message: string };
+
+export interface VerifyOptions {
+  now?: Date;
+  maxSkewSeconds?: number;
+  service?: string;
+}
+
+const deny = (message: string): { ok: false; status: 403; message: string } => ({ ok: false, status: 403, message });
+
+function header(req: IncomingSignedRequest, name: string): string | undefined {
+  const v = req.headers[name];
+  if (v === undefined) return undefined;
+  // several lines of one header: values joined with commas, as SigV4's canonical form wants
+  return Array.isArray(v) ? v.join(',') : v;
+}
+
+/** `a=b&c=d` → decoded map; repeated keys become arrays. Literal `+` stays `+` (SigV4 rule). */
+export function parseQuery(raw: string): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  if (!raw) return out;
+  for (const part of raw.split('&')) {
+    if (part === '') continue;
+    const eq = part.indexOf('=');
+    const k = decodeURIComponent(eq < 0 ? part : part.slice(0, eq));
+    const v = eq < 0 ? '' : decodeURIComponent(part.slice(eq + 1));
+    const prev = out[k];
+    out[k] = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [prev, v];
+  }
+  return out;
+}
+
+/** `20240102T030405Z` → Date, or undefined when malformed. */
+export function parseAmzDate(s: string | undefined): Date | undefined {
+  const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(s ?? '');
+  if (!m) return undefined;
+  const [, y, mo, d, h, mi, se] = m.map(Number) as [number, number, number, number, number, number, number];
+  const date = new Date(Date.UTC(y, mo - 1, d, h, mi, se));
+  return Number.isNaN(date.getTime()) ? undefined : date;
+}
+
+const amzDate = (d: Date) => d.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}Z$/, 'Z');
+
+function safeEqual(a: string, b: string): boolean {
+  const x = Buffer.from(a, 'utf8');
+  const y = Buffer.from(b, 'utf8');
+  // compare equal-length digests so neither length nor content leaks through timing
+  return timingSafeEqual(createHash('sha256').update(x).digest(), createHash('sha256').update(y).digest()) && x.length === y.length;
+}
+
+interface Parsed {
+  accessKeyId: string;
+  shortDate: string;
+  region: string;
+  service: string;
+  signedHeaders: string[];
+  signature: string;
+  date: Date;
+  rawDate: string;
+  presigned: boolean;
+  expiresIn?: number;
+  token?: string;
+}
+
+function parseCredential(credential: string): Omit<Parsed, 'signedHeaders' | 'signature' | 'date' | 'rawDate' | 'presigned'> | string {
+  const parts = credential.split('/');
+  if (parts.length !== 5 || parts.some((p) => p === '')) {
+    return `Credential should have 5 '/'-separated parts: <access key id>/<yyyymmdd>/<region>/${SIGV4_SERVICE}/aws4_request, got '${credential}'.`;
+  }
+  const [accessKeyId, shortDate, region, service, terminator] = parts as [string, string, string, string, string];
+  if (terminator !== 'aws4_request') return `Credential should be scoped with a valid terminator: 'aws4_request', not '${terminator}'.`;
+  return { accessKeyId, shortDate, region, service };
+}
+
+function parseHeaderAuth(req: IncomingSignedRequest, authorization: string): Parsed | string {
+  const space = authorization.indexOf(' ');
+  const algorithm = space < 0 ? authorization : authorization.slice(0, space);
+  if (algorithm !== ALGORITHM) return `Authorization header requires algorithm ${ALGORITHM}, got '${algorithm}'.`;
+  const fields = new Map<string, string>();
+  for (const kv of authorization.slice(space + 1).split(',')) {
+    const eq = kv.indexOf('=');
+    if (eq > 0) fields.set(kv.slice(0, eq).trim(), kv.slice(eq + 1).trim());
+  }
+  const missing = ['Credential', 'SignedHeaders', 'Signature'].filter((f) => !fields.get(f));
+  if (missing.length) return missing.map((f) => `Authorization header requires '${f}' parameter.`).join(' ');
+  const cred = parseCredential(fields.get('Credential')!);
+  if (typeof cred === 'string') return cred;
+  const rawDate = header(req, 'x-amz-date');
+  if (rawDate === undefined) return "Authorization header requires existence of an 'X-Amz-Date' header.";
+  const date = parseAmzDate(rawDate);
+  if (!date) return `X-Amz-Date must be in the ISO8601 basic format yyyyMMdd'T'HHmmss'Z', got '${rawDate}'.`;
+  const signedHeaders = fields.get('SignedHeaders')!.split(';').map((h) => h.trim().toLowerCase());
+  if (!signedHeaders.includes('x-amz-date')) return "'x-amz-date' must be a signed header.";
+  const token = header(req, 'x-amz-security-token');
+  return { ...cred, signedHeaders, signature: fields.get('Signature')!, date, rawDate, presigned: false, ...(token !== undefined ? { token } : {}) };
+}
+
+function parsePresigned(query: Record<string, string | string[]>): Parsed | string {
+  const one = (k: string): string | undefined => {
+    const v = query[k];
+    return Array.isArray(v) ? undefined : v;
+  };
+  const algorithm = one('X-Amz-Algorithm');
+  if (algorithm !== ALGORITHM) return `X-Amz-Algorithm must be ${ALGORITHM}.`;
+  const missing = ['X-Amz-Credential', 'X-Amz-Date', 'X-Amz-Expires', 'X-Amz-SignedHeaders', 'X-Amz-Signature'].filter((k) => !one(k));
+  if (missing.length) return missing.map((k) => `Presigned URL requires the '${k}' query parameter.`).join(' ');
+  const cred = parseCredential(one('X-Amz-Credential')!);
+  if (typeof cred === 'string') return cred;
+  const rawDate = one('X-Amz-Date')!;
+  const date = parseAmzDate(rawDate);
+  if (!date) return `X-Amz-Date must be in the ISO8601 basic format yyyyMMdd'T'HHmmss'Z', got '${rawDate}'.`;
+  const expiresIn = Number(one('X-Amz-Expires'));
+  if (!Number.isInteger(expiresIn) || expiresIn < 1 || expiresIn > MAX_PRESIGN_SECONDS) {
+    return `X-Amz-Expires must be an integer between 1 and ${MAX_PRESIGN_SECONDS} seconds.`;
+  }
+  const signedHeaders = one('X-Amz-SignedHeaders')!.split(';').map((h) => h.trim().toLowerCase());
+  const token = one('X-Amz-Security-Token');
+  return { ...cred, signedHeaders, signature: one('X-Amz-Signature')!, date, rawDate, presigned: true, expiresIn, ...(token !== undefined ? { token } : {}) };
+}
+
+const AUTH_QUERY = ['X-Amz-Algorithm', 'X-Amz-Credential', 'X-Amz-Date', 'X-Amz-Expires', 'X-Amz-SignedHeaders', 'X-Amz-Signature', 'X-Amz-Security-Token'];
+
+/** Verifies `req`; `lookup` returns the secret (and principal) of an access key id. */
+export async function verifySigV4<P extends SigV4Secret>(
+  req: IncomingSignedRequest,
+  lookup: (accessKeyId: string) => P | undefined,
+  options: VerifyOptions = {},
+): Promise<VerifyResult<P>> {
+  const now = options.now ?? new Date();
+  const skew = (options.maxSkewSeconds ?? MAX_SKEW_SECONDS) * 1000;
+  const service = options.service ?? SIGV4_SERVICE;
+
+  let query: Record<string, string | string[]>;
+  try {
+    query = parseQuery(req.query);
+  } catch {
+    return deny(MESSAGES.mismatch);
+  }
+  const authorization = header(req, 'authorization');
+  let parsed: Parsed | string;
+  if (authorization !== undefined && authorization.trim() !== '') parsed = parseHeaderAuth(req, authorization.trim());
+  else if (query['X-Amz-Signature'] !== undefined || query['X-Amz-Algorithm'] !== undefined) parsed = parsePresigned(query);
+  else return deny(MESSAGES.missing);
+  if (typeof parsed === 'string') return deny(parsed);
+
+  if (parsed.service !== service) return deny(`Credential should be scoped to correct service: '${service}'.`);
+  if (parsed.shortDate !== parsed.rawDate.slice(0, 8)) {
+    return deny(`Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '${parsed.shortDate}' != '${parsed.rawDate.slice(0, 8)}', from '${parsed.rawDate}'.`);
+  }
+  if (!parsed.signedHeaders.includes('host')) return deny("'Host' must be a signed header.");
+  const t = parsed.date.getTime();
+  if (t > now.getTime() + skew) {
+    return deny(`Signature not yet current: ${parsed.rawDate} is still later than ${amzDate(new Date(now.getTime() + skew))} (${amzDate(now)} + 5 min.)`);
+  }
+  if (parsed.presigned) {
+    const expiry = t + (parsed.expiresIn ?? 0) * 1000;
+    if (now.getTime() > expiry) return deny(`Signature expired: ${amzDate(new Date(expiry))} is now earlier than ${amzDate(now)}.`);
+  } else if (t < now.getTime() - skew) {
+    return deny(`Signature expired: ${parsed.rawDate} is now earlier than ${amzDate(new Date(now.getTime() - skew))} (${amzDate(now)} - 5 min.)`);
+  }
+
+  const principal = lookup(parsed.accessKeyId);
+  if (!principal) return deny(MESSAGES.invalidToken);
+  // session credentials: the token must be presented and match; long-term keys take none
+  if (principal.session_token !== undefined) {
+    if (parsed.token === undefined || !safeEqual(parsed.token, principal.session_token)) return deny(MESSAGES.invalidToken);
+  } else if (parsed.token !== undefined) {
+    return deny(MESSAGES.invalidToken);
+  }
+
+  const bodyHash = createHash('sha256').update(req.body).digest('hex');
+  const contentSha = header(req, 'x-amz-content-sha256');
+  if (contentSha !== undefined && contentSha !== bodyHash) return deny(MESSAGES.contentSha);
+
+  const headers: Record<string, string> = {};
+  for (const name of parsed.signedHeaders) {
+    const v = header(req, name);
+    if (v === undefined) {
+      if (parsed.presigned && name === 'x-amz-date') continue;
+      return deny(MESSAGES.mismatch);
+    }
+    headers[name] = v;
+  }
+
+  const signer = new SignatureV4({
+    credentials: { accessKeyId: principal.access_key_id, secretAccessKey: principal.secret_access_key },
+    region: parsed.region,
+    service: parsed.service,
+    sha256: Sha256,
+    uriEscapePath: true,
+    applyChecksum: false,
+  });
+  const base = {
+    method: req.method,
+    protocol: 'http:',
+    hostname: (headers.host ?? '').replace(/:\d+$/, ''),
+    path: req.path,
+    headers,
+    body: req.body,
+  };
+  const signingOptions = {
+    signingDate: parsed.date,
+    signingRegion: parsed.region,
+    signingService: parsed.service,
+    signableHeaders: new Set(parsed.signedHeaders),
+  };
+  let expected: string | undefined;
+  try {
+    if (parsed.presigned) {
+      const rest = Object.fromEntries(Object.entries(query).filter(([k]) => !AUTH_QUERY.includes(k)));
+      const signerWithToken =
+        parsed.token !== undefined
+          ? new SignatureV4({
+              credentials: { accessKeyId: principal.access_key_id, secretAccessKey: principal.secret_access_key, sessionToken: parsed.token },
+              region: parsed.region,
+              service: parsed.service,
+              sha256: Sha256,
+              uriEscapePath: true,
+              applyChecksum: false,
+            })
+          : signer;
+      const signed = await signerWithToken.presign(new HttpRequest({ ...base, query: rest }), {
+        ...signingOptions,
+        expiresIn: parsed.expiresIn,
+        unhoistableHeaders: new Set(Object.keys(headers)),
+      });
+      const sig = signed.query?.['X-Amz-Signature'];
+      expected = typeof sig === 'string' ? sig : undefined;
+    } else {
+      const signed = await signer.sign(new HttpRequest({ ...base, query }), signingOptions);
+      const auth = signed.headers.authorization ?? '';
+      expected = /Signature=([0-9a-f]+)/.exec(auth)?.[1];
+    }
+  } catch {
+    return deny(MESSAGES.mismatch);
+  }
+  if (!expected || !safeEqual(expected, parsed.signature.toLowerCase())) return deny(MESSAGES.mismatch);
+  return { ok: true, principal, accessKeyId: parsed.accessKeyId, region: parsed.region, presigned: parsed.presigned };
+}

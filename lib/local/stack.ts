@@ -1,0 +1,307 @@
+/**
+ * The local stack (`npm start`, e2e tests): the real test bed's kube-apiserver as the target
+ * cluster, DynamoDB Local with the three tables, the same handlers the Lambdas run behind a
+ * SigV4-checking HTTP server, a stream poller feeding the expire handler and a sweep timer.
+ *
+ * Persistence: config, roles and leases live in DynamoDB Local (persistent for npm start). The
+ * apiserver may come back at another URL, with another CA or broker token, so the `local` mount
+ * is re-pointed at the current bed on every start; demo roles are written only when the mount
+ * is first created.
+ */
+import { existsSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import * as k8s from '@kubernetes/client-node';
+import { createDocumentClient, createTables } from '../adapters/dynamodb/client.js';
+import { TABLE_ENV, localTableNames, type TableKey, type TableNames } from '../adapters/dynamodb/tables.js';
+import type { EngineDeps } from '../engine/deps.js';
+import { writeConfig, writeRole } from '../engine/index.js';
+import type { SweepReport } from '../engine/sweep.js';
+import { handleExpire } from '../lambda/expire-handler.js';
+import { depsFromEnv, setDeps } from '../lambda/runtime.js';
+import { handleSweep } from '../lambda/sweep-handler.js';
+import { ADMIN_USER_ARN, CI_ROLE_ARN, dataDir, loadOrCreateCredentials, type LoadedCredentials } from './credentials.js';
+import { DEFAULT_PORT, startLocalServer, type LocalServer } from './server.js';
+import { StreamPoller } from './stream-poller.js';
+import { BROKER_NAMESPACE, BROKER_SERVICE_ACCOUNT, ISSUER, checkJava, ensureKubeBinaries, startTestBed, type TestBed, type TestBedInfo } from './testbed.js';
+
+export const LOCAL_MOUNT = 'local';
+export const DEFAULT_SWEEP_SECONDS = 60;
+/** the broker token is re-requested this often (the bed's token lives 12 h) */
+const BROKER_TOKEN_TTL_SECONDS = 12 * 3600;
+const BROKER_REFRESH_MS = 6 * 3600 * 1000;
+
+export interface LocalStackOptions {
+  /** environment to read KUBELEASE_* settings from; default process.env */
+  env?: NodeJS.ProcessEnv;
+  /** an already running bed (e2e tests): reused, never stopped. Default: start a persistent one */
+  bed?: TestBedInfo;
+  /** table name prefix, default `kubelease` */
+  tablePrefix?: string;
+  /** default KUBELEASE_PORT or 8200; 0 = any free port */
+  port?: number;
+  /** default KUBELEASE_SWEEP_SECONDS or 60; 0 disables the timer */
+  sweepSeconds?: number;
+  pollIntervalMs?: number;
+  log?: (line: string) => void;
+  /** one line per HTTP request; default: log */
+  requestLog?: (line: string) => void;
+}
+
+export interface LocalStack {
+  url: string;
+  port: number;
+  mount: string;
+  credentials: LoadedCredentials;
+  tables: TableNames;
+  bed: TestBedInfo;
+  /** true on the first start against these tables (demo roles were written) */
+  firstStart: boolean;
+  deps: EngineDeps;
+  poller: StreamPoller;
+  server: LocalServer;
+  /** environment the handlers were configured from */
+  env: NodeJS.ProcessEnv;
+  sweepNow(): Promise<SweepReport>;
+  stop(): Promise<void>;
+}
+
+export const DEMO_ROLES: Record<string, Record<string, unknown>> = {
+  'demo-existing-sa': {
+    service_account_name: 'default',
+    allowed_kubernetes_namespaces: ['default'],
+    allowed_principals: [CI_ROLE_ARN],
+    token_default_ttl: '1h',
+    token_max_ttl: '4h',
+  },
+  'demo-bind-role': {
+    kubernetes_role_name: 'kubelease-demo-view',
+    kubernetes_role_type: 'ClusterRole',
+    allowed_kubernetes_namespaces: ['default'],
+    allowed_principals: [CI_ROLE_ARN],
+    token_default_ttl: '1h',
+    token_max_ttl: '4h',
+  },
+  'demo-generated': {
+    generated_role_rules: JSON.stringify({ rules: [{ apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch'] }] }),
+    allowed_kubernetes_namespaces: ['default'],
+    allowed_principals: [CI_ROLE_ARN],
+    token_default_ttl: '1h',
+    token_max_ttl: '4h',
+  },
+};
+
+/**
+ * The ClusterRole demo-bind-role binds. The bed's kube-controller-manager runs no
+ * clusterrole-aggregation controller, so the bootstrap `view` ClusterRole has no rules there;
+ * this one holds what `view` would give for pods, services, configmaps and deployments.
+ */
+export const DEMO_CLUSTER_ROLE: k8s.V1ClusterRole = {
+  apiVersion: 'rbac.authorization.k8s.io/v1',
+  kind: 'ClusterRole',
+  metadata: { name: 'kubelease-demo-view', labels: { 'app.kubernetes.io/name': 'kubelease-demo' } },
+  rules: [
+    { apiGroups: [''], resources: ['pods', 'pods/log', 'services', 'configmaps', 'events', 'serviceaccounts'], verbs: ['get', 'list', 'watch'] },
+    { apiGroups: ['apps'], resources: ['deployments', 'replicasets', 'statefulsets', 'daemonsets'], verbs: ['get', 'list', 'watch'] },
+  ],
+};
+
+const int = (v: string | undefined): number | undefined => {
+  if (v === undefined || v.trim() === '') return undefined;
+  const n = Number(v);
+  return Number.isInteger(n) && n >= 0 ? n : undefined;
+};
+
+function adminKubeConfig(bed: TestBedInfo): k8s.KubeConfig {
+  const kc = new k8s.KubeConfig();
+  kc.loadFromOptions({
+    clusters: [{ name: 'bed', server: bed.apiserver.url, caData: Buffer.from(bed.apiserver.caPem).toString('base64'), skipTLSVerify: false }],
+    users: [{ name: 'admin', certData: Buffer.from(bed.admin.clientCertPem).toString('base64'), keyData: Buffer.from(bed.admin.clientKeyPem).toString('base64') }],
+    contexts: [{ name: 'admin', cluster: 'bed', user: 'admin' }],
+    currentContext: 'admin',
+  });
+  return kc;
+}
+
+async function ensureDemoClusterRole(bed: TestBedInfo): Promise<void> {
+  const rbac = adminKubeConfig(bed).makeApiClient(k8s.RbacAuthorizationV1Api);
+  try {
+    await rbac.createClusterRole({ body: DEMO_CLUSTER_ROLE });
+  } catch (e) {
+    if ((e as { code?: number }).code !== 409) throw e;
+  }
+}
+
+async function requestBrokerToken(bed: TestBedInfo): Promise<string> {
+  const core = adminKubeConfig(bed).makeApiClient(k8s.CoreV1Api);
+  const tr = await core.createNamespacedServiceAccountToken({
+    name: bed.broker.serviceAccount || BROKER_SERVICE_ACCOUNT,
+    namespace: bed.broker.namespace || BROKER_NAMESPACE,
+    body: { spec: { audiences: [ISSUER], expirationSeconds: BROKER_TOKEN_TTL_SECONDS } },
+  });
+  const token = tr.status?.token;
+  if (!token) throw new Error('TokenRequest for the broker returned no token');
+  return token;
+}
+
+export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
+  const env = options.env ?? process.env;
+  const log = options.log ?? (() => {});
+  const cleanups: (() => Promise<void> | void)[] = [];
+  const runCleanups = async () => {
+    for (const c of cleanups.splice(0).reverse()) {
+      try {
+        await c();
+      } catch (e) {
+        log(`shutdown: ${e instanceof Error ? e.message : String(e)}`);
+      }
+    }
+  };
+
+  try {
+    const credentials = loadOrCreateCredentials(env);
+    log(credentials.created ? `created local credentials in ${credentials.path}` : `local credentials: ${credentials.path}`);
+
+    // 1. the bed: reuse the one given, or start a persistent one
+    let bed: TestBedInfo;
+    let owned: TestBed | undefined;
+    if (options.bed) {
+      bed = options.bed;
+    } else {
+      const dir = path.join(dataDir(env), 'bed');
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
+      log('checking kube-apiserver/kube-controller-manager build (the first run builds them from source: ~10 min)');
+      const binDir = await ensureKubeBinaries((l) => log(`  ${l}`));
+      await checkJava();
+      log(`starting etcd, kube-apiserver, kube-controller-manager and DynamoDB Local (data in ${dir})`);
+      owned = await startTestBed({ dataDir: dir, persist: true, kubeBinDir: binDir, log: (l) => log(`  ${l}`) });
+      cleanups.push(() => owned?.stop());
+      bed = owned.info();
+    }
+
+    // 2. the handlers' environment: DynamoDB Local, table names, local envelope key, admins
+    const tables = localTableNames(options.tablePrefix ?? 'kubelease');
+    const keyFile = path.join(dataDir(env), 'local-envelope.key');
+    mkdirSync(path.dirname(keyFile), { recursive: true, mode: 0o700 });
+    const handlerEnv: NodeJS.ProcessEnv = {
+      ...env,
+      ...Object.fromEntries((Object.keys(TABLE_ENV) as TableKey[]).map((k) => [TABLE_ENV[k], tables[k]])),
+      KUBELEASE_DYNAMODB_ENDPOINT: bed.dynamodb.endpoint,
+      KUBELEASE_LOCAL_KEY_FILE: keyFile,
+      KUBELEASE_ADMIN_PRINCIPALS: env.KUBELEASE_ADMIN_PRINCIPALS || ADMIN_USER_ARN,
+    };
+    delete handlerEnv.KUBELEASE_KMS_KEY_ID;
+    // The handlers' DynamoDB client takes region and credentials from the process environment
+    // (as in Lambda). DynamoDB Local accepts any; never send a developer's real AWS keys to it.
+    process.env.AWS_REGION = bed.dynamodb.region;
+    process.env.AWS_ACCESS_KEY_ID = bed.dynamodb.credentials.accessKeyId;
+    process.env.AWS_SECRET_ACCESS_KEY = bed.dynamodb.credentials.secretAccessKey;
+    delete process.env.AWS_SESSION_TOKEN;
+    delete process.env.AWS_PROFILE;
+    for (const [k, v] of Object.entries(handlerEnv)) if (k.startsWith('KUBELEASE_') && v !== undefined) process.env[k] = v;
+
+    const client = createDocumentClient({ endpoint: bed.dynamodb.endpoint, region: bed.dynamodb.region, credentials: bed.dynamodb.credentials });
+    cleanups.push(() => client.destroy());
+    await createTables(client, tables);
+    log(`tables ready: ${tables.config}, ${tables.roles}, ${tables.leases}`);
+
+    const deps = depsFromEnv(handlerEnv);
+    setDeps(deps);
+    cleanups.push(() => setDeps(undefined));
+
+    // 3. the `local` mount, re-pointed at this bed; demo roles on first start
+    const admin = { arn: ADMIN_USER_ARN };
+    const firstStart = (await deps.configs.get(LOCAL_MOUNT)) === undefined;
+    const brokerToken = owned ? bed.broker.token : await requestBrokerToken(bed).catch(() => bed.broker.token);
+    const pointMount = (jwt: string) =>
+      writeConfig(deps, {
+        mount: LOCAL_MOUNT,
+        caller: admin,
+        body: { kubernetes_host: bed.apiserver.url, kubernetes_ca_cert: bed.apiserver.caPem, service_account_jwt: jwt },
+      });
+    await pointMount(brokerToken);
+    if (firstStart) {
+      await ensureDemoClusterRole(bed);
+      for (const [name, body] of Object.entries(DEMO_ROLES)) await writeRole(deps, { mount: LOCAL_MOUNT, name, caller: admin, body });
+      log(`mount "${LOCAL_MOUNT}" configured with demo roles ${Object.keys(DEMO_ROLES).join(', ')}`);
+    } else {
+      await ensureDemoClusterRole(bed).catch((e: unknown) => log(`could not ensure ClusterRole kubelease-demo-view: ${String(e)}`));
+      log(`mount "${LOCAL_MOUNT}" re-pointed at ${bed.apiserver.url} (roles and leases kept)`);
+    }
+    // the broker token lives 12 h: renew it well before, for long-running npm start sessions
+    const refresh = setInterval(() => {
+      requestBrokerToken(bed)
+        .then(pointMount)
+        .then(() => log('renewed the broker token of mount "local"'))
+        .catch((e: unknown) => log(`could not renew the broker token: ${e instanceof Error ? e.message : String(e)}`));
+    }, BROKER_REFRESH_MS);
+    refresh.unref();
+    cleanups.push(() => clearInterval(refresh));
+
+    // 4. stream → expire, as the event source mapping would
+    const poller = new StreamPoller({
+      endpoint: bed.dynamodb.endpoint,
+      region: bed.dynamodb.region,
+      credentials: bed.dynamodb.credentials,
+      tableName: tables.leases,
+      handler: handleExpire,
+      intervalMs: options.pollIntervalMs ?? 1000,
+      log,
+    });
+    await poller.start();
+    cleanups.push(() => poller.stop());
+
+    // 5. sweep timer, one run at a time
+    let sweeping: Promise<SweepReport> | undefined;
+    const sweepNow = () =>
+      (sweeping ??= handleSweep({ getRemainingTimeInMillis: () => 5 * 60_000 }).finally(() => {
+        sweeping = undefined;
+      }));
+    const sweepSeconds = options.sweepSeconds ?? int(env.KUBELEASE_SWEEP_SECONDS) ?? DEFAULT_SWEEP_SECONDS;
+    if (sweepSeconds > 0) {
+      const report = (r: SweepReport) => {
+        if (r.expiredLeases || r.orphansRemoved || r.failures.length) {
+          log(`sweep: ${r.expiredLeases} expired lease(s), ${r.orphansRemoved} orphan(s) removed${r.failures.length ? `, ${r.failures.length} failure(s): ${r.failures.slice(0, 3).join('; ')}` : ''}`);
+        }
+      };
+      const tick = () => void sweepNow().then(report, (e: unknown) => log(`sweep failed: ${e instanceof Error ? e.message : String(e)}`));
+      const timer = setInterval(tick, sweepSeconds * 1000);
+      timer.unref();
+      // catch up with what expired while the stack was down
+      const first = setTimeout(tick, 2000);
+      first.unref();
+      cleanups.push(async () => {
+        clearInterval(timer);
+        clearTimeout(first);
+        await sweeping?.catch(() => {});
+      });
+    }
+
+    // 6. the API
+    const port = options.port ?? int(env.KUBELEASE_PORT) ?? DEFAULT_PORT;
+    const server = await startLocalServer({ credentials: credentials.credentials, port, log: options.requestLog ?? log });
+    cleanups.push(() => server.close());
+
+    let stopping: Promise<void> | undefined;
+    return {
+      url: server.url,
+      port: server.port,
+      mount: LOCAL_MOUNT,
+      credentials,
+      tables,
+      bed,
+      firstStart,
+      deps,
+      poller,
+      server,
+      env: handlerEnv,
+      sweepNow,
+      stop: () => (stopping ??= runCleanups()),
+    };
+  } catch (e) {
+    await runCleanups();
+    throw e;
+  }
+}
+
+/** true when a persistent bed already exists under the data dir (second and later starts) */
+export const hasPersistentData = (env: NodeJS.ProcessEnv = process.env): boolean => existsSync(path.join(dataDir(env), 'bed', 'dynamodb'));

@@ -1,0 +1,114 @@
+/** Ports the engine talks through. Adapters implement them; unit tests use in-memory fakes. */
+import type { ClusterConfig, Lease, LeaseStatus } from './domain/types.js';
+import type { ObjectRef, PlanObject } from './domain/plan.js';
+
+export interface ConfigStore {
+  get(mount: string): Promise<ClusterConfig | undefined>;
+  put(config: ClusterConfig): Promise<void>;
+  delete(mount: string): Promise<void>;
+  list(): Promise<string[]>;
+}
+
+/** Returns raw items: the engine validates them on every read (console edits). */
+export interface RoleStore {
+  get(mount: string, name: string): Promise<Record<string, unknown> | undefined>;
+  put(mount: string, name: string, item: Record<string, unknown>): Promise<void>;
+  delete(mount: string, name: string): Promise<void>;
+  list(mount: string): Promise<string[]>;
+  deleteAll(mount: string): Promise<void>;
+}
+
+export interface LeaseQuery {
+  role?: string;
+  /** only leases whose expires_at < this epoch second */
+  expiredBefore?: number;
+  limit?: number;
+}
+
+export interface LeaseStore {
+  /** fails with conflict if the id exists */
+  create(lease: Lease): Promise<void>;
+  get(leaseId: string): Promise<Lease | undefined>;
+  /** conditional on the current status; returns false when the condition failed */
+  transition(leaseId: string, from: LeaseStatus[], patch: Partial<Pick<Lease, 'status' | 'expires_at'>>): Promise<boolean>;
+  /** conditional delete; returns false when already gone */
+  delete(leaseId: string): Promise<boolean>;
+  listByMount(mount: string, query?: LeaseQuery): Promise<Lease[]>;
+}
+
+export interface ManagedObject extends ObjectRef {
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  /** creationTimestamp; the sweeper leaves young objects alone (issue in flight) */
+  createdAt?: Date;
+}
+
+export interface IssuedToken {
+  token: string;
+  /** real expiry from TokenRequest status */
+  expiresAt: Date;
+}
+
+export interface AccessCheck {
+  namespace?: string;
+  verb: string;
+  group: string;
+  resource: string;
+  subresource?: string;
+  allowed: boolean;
+  reason?: string;
+}
+
+/** One target cluster, as the broker identity. Errors are KubeleaseErrors (upstream/forbidden/...). */
+export interface KubeCluster {
+  /** creates the object; ownerUid set → ownerReference to that ServiceAccount. Returns the uid. */
+  create(object: PlanObject, owner?: { name: string; uid: string }): Promise<{ uid: string }>;
+  /** 404 counts as done */
+  delete(ref: ObjectRef): Promise<'deleted' | 'absent'>;
+  requestToken(spec: {
+    namespace: string;
+    serviceAccount: string;
+    audiences: string[];
+    expirationSeconds: number;
+    boundSecret?: { name: string; uid: string };
+  }): Promise<IssuedToken>;
+  getNamespaceLabels(name: string): Promise<Record<string, string> | undefined>;
+  serviceAccountExists(namespace: string, name: string): Promise<boolean>;
+  roleExists(kind: 'Role' | 'ClusterRole', name: string, namespace?: string): Promise<boolean>;
+  /** every object labeled app.kubernetes.io/managed-by=kubelease, all namespaces */
+  listManaged(): Promise<ManagedObject[]>;
+  /** SelfSubjectAccessReview for each check, as the broker */
+  canI(checks: Omit<AccessCheck, 'allowed' | 'reason'>[]): Promise<AccessCheck[]>;
+}
+
+export interface KubeClientFactory {
+  forCluster(config: ClusterConfig): Promise<KubeCluster>;
+}
+
+export interface Clock {
+  now(): Date;
+}
+
+export interface Ids {
+  /** url-safe random string of n chars, [a-z0-9] */
+  random(n: number): string;
+}
+
+export interface AuditEvent {
+  action: string;
+  caller?: string;
+  mount?: string;
+  role?: string;
+  lease_id?: string;
+  outcome: 'success' | 'denied' | 'error';
+  detail?: string;
+}
+export interface Audit {
+  record(event: AuditEvent): void;
+}
+
+/** Envelope encryption of stored secrets (KMS in AWS, a local key file locally). */
+export interface SecretBox {
+  seal(plaintext: string, context: Record<string, string>): Promise<string>;
+  open(ciphertext: string, context: Record<string, string>): Promise<string>;
+}

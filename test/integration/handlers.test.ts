@@ -1,0 +1,328 @@
+/**
+ * The Lambda handlers, driven with API Gateway REST events, against DynamoDB Local and the real
+ * apiserver: every endpoint, envelopes, the authz matrix, fail-closed roles, expiry paths.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as k8s from '@kubernetes/client-node';
+import { DeleteItemCommand, GetItemCommand, PutItemCommand, UpdateItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
+import type { APIGatewayProxyResult, DynamoDBRecord } from 'aws-lambda';
+import { createTables } from '../../lib/adapters/dynamodb/client.js';
+import { localTableNames } from '../../lib/adapters/dynamodb/tables.js';
+import { MemoryAudit } from '../../lib/adapters/memory/index.js';
+import { matchRoute } from '../../lib/http/routes.js';
+import { handleExpire } from '../../lib/lambda/expire-handler.js';
+import { handleHttp } from '../../lib/lambda/http-handler.js';
+import { depsFromEnv, setDeps } from '../../lib/lambda/runtime.js';
+import { handleSweep } from '../../lib/lambda/sweep-handler.js';
+import { adminKubeConfig, dynamoClient, eventually, loadBed, newNamespace, uniqueSuffix } from '../support/bed.js';
+import { restEvent, type EventInput } from '../support/apigw.js';
+import { objectsOfLease } from '../support/kube-probes.js';
+
+const ADMIN = 'arn:aws:iam::123456789012:role/platform-admin';
+const CI = 'arn:aws:sts::123456789012:assumed-role/ci-deployer/build-7';
+const CI_OTHER_SESSION = 'arn:aws:sts::123456789012:assumed-role/ci-deployer/build-8';
+const STRANGER = 'arn:aws:iam::123456789012:user/mallory';
+const MOUNT = 'handlers';
+
+const names = localTableNames(`kl-h-${uniqueSuffix()}`);
+const audit = new MemoryAudit();
+let ns: string;
+const logs: string[] = [];
+
+interface Reply {
+  status: number;
+  body: Record<string, unknown> & { errors?: string[]; data?: Record<string, unknown> };
+}
+
+async function call(input: Partial<EventInput> & Pick<EventInput, 'method' | 'path'>): Promise<Reply> {
+  const event = restEvent({ arn: ADMIN, ...input });
+  const fn = matchRoute(input.path)?.route.fn;
+  if (!fn) throw new Error('no route');
+  const res: APIGatewayProxyResult = await handleHttp(fn, event, { awsRequestId: 'test' });
+  return { status: res.statusCode, body: res.body ? (JSON.parse(res.body) as Reply['body']) : {} };
+}
+
+const creds = (arn = CI, body: Record<string, unknown> = {}, role = 'gen') =>
+  call({ method: 'POST', path: `/v1/${MOUNT}/creds/${role}`, arn, body: { kubernetes_namespace: ns, ...body } });
+
+const rawLease = async (leaseId: string) =>
+  (await dynamoClient().send(new GetItemCommand({ TableName: names.leases, Key: { lease_id: { S: leaseId } } }))).Item;
+
+const ttlRemoval = (image: Record<string, AttributeValue>, seq: string): DynamoDBRecord => ({
+  eventID: seq,
+  eventName: 'REMOVE',
+  eventVersion: '1.1',
+  eventSource: 'aws:dynamodb',
+  awsRegion: 'us-east-1',
+  userIdentity: { type: 'Service', principalId: 'dynamodb.amazonaws.com' },
+  dynamodb: { Keys: { lease_id: image.lease_id as never }, OldImage: image as never, SequenceNumber: seq, StreamViewType: 'OLD_IMAGE' },
+});
+
+const sweepNow = () => handleSweep({ getRemainingTimeInMillis: () => 60_000 });
+
+beforeAll(async () => {
+  const bed = loadBed();
+  Object.assign(process.env, { AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local' });
+  await createTables(dynamoClient(), names);
+  const env = {
+    ...process.env,
+    KUBELEASE_CONFIG_TABLE: names.config,
+    KUBELEASE_ROLES_TABLE: names.roles,
+    KUBELEASE_LEASES_TABLE: names.leases,
+    KUBELEASE_DYNAMODB_ENDPOINT: bed.dynamodb.endpoint,
+    KUBELEASE_LOCAL_KEY_FILE: join(mkdtempSync(join(tmpdir(), 'kl-key-')), 'key'),
+    KUBELEASE_ADMIN_PRINCIPALS: ADMIN,
+    KUBELEASE_ORPHAN_GRACE_SECONDS: '1',
+  };
+  setDeps({ ...depsFromEnv(env), audit });
+  const write = process.stdout.write.bind(process.stdout);
+  process.stdout.write = ((chunk: string | Uint8Array, ...rest: never[]) => {
+    logs.push(String(chunk));
+    return write(chunk, ...rest);
+  }) as typeof process.stdout.write;
+  ns = await newNamespace('kl-h');
+  const cfg = await call({
+    method: 'POST',
+    path: `/v1/${MOUNT}/config`,
+    body: { kubernetes_host: bed.apiserver.url, kubernetes_ca_cert: bed.apiserver.caPem, service_account_jwt: bed.broker.token },
+  });
+  expect(cfg.status).toBe(204);
+  const role = await call({
+    method: 'POST',
+    path: `/v1/${MOUNT}/roles/gen`,
+    body: {
+      allowed_kubernetes_namespaces: ns,
+      generated_role_rules: 'rules:\n- apiGroups: [""]\n  resources: ["pods"]\n  verbs: ["list"]\n',
+      token_default_ttl: '15m',
+      allowed_principals: 'arn:aws:iam::123456789012:role/ci-*',
+    },
+  });
+  expect(role.status).toBe(204);
+});
+
+afterAll(() => setDeps(undefined));
+
+describe('config and mounts', () => {
+  test('read never returns the JWT; list mounts; bad input names the field', async () => {
+    const read = await call({ method: 'GET', path: `/v1/${MOUNT}/config` });
+    expect(read.status).toBe(200);
+    expect(read.body.data).toMatchObject({ kubernetes_host: loadBed().apiserver.url, auth_kind: 'service_account_jwt' });
+    expect(JSON.stringify(read.body)).not.toContain(loadBed().broker.token);
+    expect(read.body).toMatchObject({ request_id: expect.any(String), lease_id: '', renewable: false, lease_duration: 0 });
+    const mounts = await call({ method: 'GET', path: '/v1/mounts', query: { list: 'true' } });
+    expect((mounts.body.data as { keys: string[] }).keys).toContain(MOUNT);
+    const bad = await call({ method: 'POST', path: '/v1/other/config', body: { kubernetes_host: 'ftp://x', bogus: 1 } });
+    expect(bad.status).toBe(400);
+    expect(bad.body.errors?.join(' ')).toMatch(/kubernetes_host/);
+    expect(bad.body.errors?.join(' ')).toMatch(/bogus/);
+    expect((await call({ method: 'GET', path: '/v1/other/config' })).status).toBe(404);
+  });
+
+  test('deleting a config with live leases is a 409 unless forced', async () => {
+    const issued = await creds();
+    expect(issued.status).toBe(200);
+    const refused = await call({ method: 'DELETE', path: `/v1/${MOUNT}/config` });
+    expect(refused.status).toBe(409);
+    expect(refused.body.errors?.[0]).toMatch(/live lease/);
+    await call({ method: 'PUT', path: '/v1/sys/leases/revoke', body: { lease_id: issued.body.lease_id } });
+  });
+});
+
+describe('roles', () => {
+  test('write, read (Vault shape), list, partial update, delete', async () => {
+    const path = `/v1/${MOUNT}/roles/reader`;
+    expect((await call({ method: 'POST', path, body: { allowed_kubernetes_namespaces: 'b,a', service_account_name: 'default', token_max_ttl: '2h' } })).status).toBe(204);
+    expect((await call({ method: 'PUT', path, body: { token_default_ttl: 900 } })).status).toBe(204);
+    const read = await call({ method: 'GET', path });
+    expect(read.body.data).toMatchObject({ allowed_kubernetes_namespaces: ['a', 'b'], token_max_ttl: 7200, token_default_ttl: 900, service_account_name: 'default' });
+    const list = await call({ method: 'GET', path: `/v1/${MOUNT}/roles`, query: { list: 'true' } });
+    expect((list.body.data as { keys: string[] }).keys).toEqual(['gen', 'reader']);
+    expect((await call({ method: 'DELETE', path })).status).toBe(204);
+    expect((await call({ method: 'GET', path })).status).toBe(404);
+  });
+
+  test('invalid roles are 400s that name the field; nothing is stored', async () => {
+    const path = `/v1/${MOUNT}/roles/broken`;
+    const both = await call({ method: 'POST', path, body: { allowed_kubernetes_namespaces: '*', service_account_name: 'x', kubernetes_role_name: 'y' } });
+    expect(both.status).toBe(400);
+    expect(both.body.errors?.join(' ')).toMatch(/service_account_name|kubernetes_role_name/);
+    const ttl = await call({ method: 'POST', path, body: { allowed_kubernetes_namespaces: '*', service_account_name: 'x', token_default_ttl: '2h', token_max_ttl: '1h' } });
+    expect(ttl.status).toBe(400);
+    expect(ttl.body.errors?.join(' ')).toMatch(/token_default_ttl/);
+    const json = await call({ method: 'POST', path, body: '{not json' });
+    expect(json.status).toBe(400);
+    expect((await call({ method: 'GET', path })).status).toBe(404);
+  });
+
+  test('a role item broken in the console fails closed with 422 naming the item and field', async () => {
+    await dynamoClient().send(
+      new PutItemCommand({
+        TableName: names.roles,
+        Item: {
+          mount: { S: MOUNT },
+          name: { S: 'console-edit' },
+          allowed_kubernetes_namespaces: { L: [{ S: ns }] },
+          service_account_name: { S: 'default' },
+          token_default_ttl: { N: '7200' },
+          token_max_ttl: { N: '3600' },
+          allowed_principals: { L: [{ S: 'arn:aws:iam::123456789012:role/ci-*' }] },
+        },
+      }),
+    );
+    const res = await creds(CI, {}, 'console-edit');
+    expect(res.status).toBe(422);
+    expect(res.body.errors?.join(' ')).toMatch(/console-edit/);
+    expect(res.body.errors?.join(' ')).toMatch(/token_default_ttl/);
+  });
+
+  test('role check reports what the broker may and may not do', async () => {
+    const res = await call({ method: 'POST', path: `/v1/${MOUNT}/roles/gen/check`, body: {} });
+    expect(res.status).toBe(200);
+    expect(res.body.data).toMatchObject({ namespace: ns, ok: true, missing: [] });
+  });
+});
+
+describe('authorization matrix', () => {
+  test.each([
+    ['admin on config', ADMIN, 'GET', `/v1/${MOUNT}/config`, 200],
+    ['ci on config', CI, 'GET', `/v1/${MOUNT}/config`, 403],
+    ['stranger on roles', STRANGER, 'POST', `/v1/${MOUNT}/roles/x`, 403],
+    ['no identity on creds', null, 'POST', `/v1/${MOUNT}/creds/gen`, 403],
+    ['stranger on creds', STRANGER, 'POST', `/v1/${MOUNT}/creds/gen`, 403],
+    ['ci list roles sees usable roles', CI, 'GET', `/v1/${MOUNT}/roles`, 200],
+  ] as const)('%s', async (_name, arn, method, path, status) => {
+    const res = await call({ method, path, arn, query: { list: 'true' }, body: { kubernetes_namespace: ns } });
+    expect(res.status).toBe(status);
+    if (status === 403) expect(res.body.errors?.[0]).toBeTruthy();
+  });
+});
+
+describe('creds and leases', () => {
+  test('an assumed-role session issues; envelope as Vault; audit and logs carry no token', async () => {
+    const res = await creds();
+    expect(res.status).toBe(200);
+    const token = (res.body.data as { service_account_token: string }).service_account_token;
+    expect(res.body.lease_id).toMatch(new RegExp(`^${MOUNT}/creds/gen/[A-Za-z0-9]{24}$`));
+    expect(res.body.renewable).toBe(false);
+    expect(res.body.lease_duration).toBeGreaterThan(840);
+    expect(res.body.lease_duration).toBeLessThanOrEqual(900);
+    expect(audit.events.some((e) => e.lease_id === res.body.lease_id && e.outcome === 'success')).toBe(true);
+    expect(JSON.stringify(audit.events)).not.toContain(token);
+    expect(logs.join('')).not.toContain(token);
+    expect(logs.join('')).not.toContain(loadBed().broker.token);
+
+    const other = await call({ method: 'PUT', path: '/v1/sys/leases/lookup', arn: STRANGER, body: { lease_id: res.body.lease_id } });
+    expect(other.status).toBe(404);
+    const own = await call({ method: 'PUT', path: '/v1/sys/leases/lookup', arn: CI_OTHER_SESSION, body: { lease_id: res.body.lease_id } });
+    expect(own.status).toBe(200);
+    expect(own.body.data).toMatchObject({ id: res.body.lease_id, renewable: false, role: 'gen', namespace: ns });
+
+    const ciList = await call({ method: 'GET', path: `/v1/${MOUNT}/leases/gen`, arn: CI, query: { list: 'true' } });
+    expect((ciList.body.data as { keys: string[] }).keys).toContain(res.body.lease_id);
+    const strangerList = await call({ method: 'GET', path: `/v1/${MOUNT}/leases`, arn: STRANGER, query: { list: 'true' } });
+    expect((strangerList.body.data as { keys: string[] }).keys).toEqual([]);
+
+    const revoked = await call({ method: 'PUT', path: '/v1/sys/leases/revoke', arn: CI, body: { lease_id: res.body.lease_id } });
+    expect(revoked.status).toBe(204);
+    expect(await rawLease(res.body.lease_id as string)).toBeUndefined();
+    const again = await call({ method: 'PUT', path: '/v1/sys/leases/revoke', arn: CI, body: { lease_id: res.body.lease_id } });
+    expect(again.status).toBe(404);
+  });
+
+  test('bad creds input is a 400 naming the field; a namespace outside the role is refused', async () => {
+    const ttl = await creds(CI, { ttl: 'soon' });
+    expect(ttl.status).toBe(400);
+    expect(ttl.body.errors?.join(' ')).toMatch(/ttl/);
+    const unknown = await creds(CI, { kubernetes_namespce: 'x' });
+    expect(unknown.status).toBe(400);
+    expect(unknown.body.errors?.join(' ')).toMatch(/kubernetes_namespce/);
+    const outside = await creds(CI, { kubernetes_namespace: 'default' });
+    expect(outside.status).toBe(400);
+    expect(outside.body.errors?.join(' ')).toMatch(/kubernetes_namespace/);
+  });
+});
+
+describe('expiry paths', () => {
+  test('a TTL REMOVE stream record deletes the objects; a user delete record is ignored', async () => {
+    const res = await creds();
+    const leaseId = res.body.lease_id as string;
+    const image = (await rawLease(leaseId)) as Record<string, AttributeValue>;
+    const hash = image.lease_hash?.S as string;
+    expect((await objectsOfLease(hash)).length).toBe(3);
+    await dynamoClient().send(new DeleteItemCommand({ TableName: names.leases, Key: { lease_id: { S: leaseId } } }));
+
+    const userDelete = { ...ttlRemoval(image, '100'), userIdentity: undefined };
+    expect(await handleExpire({ Records: [userDelete] })).toEqual({ batchItemFailures: [] });
+    expect((await objectsOfLease(hash)).length).toBe(3);
+
+    expect(await handleExpire({ Records: [ttlRemoval(image, '101')] })).toEqual({ batchItemFailures: [] });
+    expect(await objectsOfLease(hash)).toEqual([]);
+  });
+
+  test('the sweeper expires a lingering expired lease and removes an orphan whose lease vanished', async () => {
+    const res = await creds();
+    const leaseId = res.body.lease_id as string;
+    const hash = (await rawLease(leaseId))?.lease_hash?.S as string;
+    await dynamoClient().send(
+      new UpdateItemCommand({
+        TableName: names.leases,
+        Key: { lease_id: { S: leaseId } },
+        UpdateExpression: 'SET expires_at = :past',
+        ExpressionAttributeValues: { ':past': { N: String(Math.floor(Date.now() / 1000) - 5) } },
+      }),
+    );
+    const orphanName = `kl-orphan-${uniqueSuffix()}`;
+    await adminKubeConfig()
+      .makeApiClient(k8s.CoreV1Api)
+      .createNamespacedServiceAccount({
+        namespace: ns,
+        body: {
+          metadata: {
+            name: orphanName,
+            labels: { 'app.kubernetes.io/managed-by': 'kubelease', 'kubelease.io/lease': 'gone0000000000000000', 'kubelease.io/mount': MOUNT },
+            annotations: { 'kubelease.io/expires-at': new Date(Date.now() + 3_600_000).toISOString() },
+          },
+        },
+      });
+    await new Promise((r) => setTimeout(r, 1500)); // older than the 1 s orphan grace set above
+    const report = await sweepNow();
+    expect(report.failures).toEqual([]);
+    expect(report.expiredLeases).toBeGreaterThanOrEqual(1);
+    expect(report.orphansRemoved).toBeGreaterThanOrEqual(1);
+    expect(await objectsOfLease(hash)).toEqual([]);
+    expect(await objectsOfLease('gone0000000000000000')).toEqual([]);
+    expect(await rawLease(leaseId)).toBeUndefined();
+  });
+
+  test('stream redelivery and the sweeper racing on one lease delete each object once', async () => {
+    const res = await creds();
+    const leaseId = res.body.lease_id as string;
+    await dynamoClient().send(
+      new UpdateItemCommand({
+        TableName: names.leases,
+        Key: { lease_id: { S: leaseId } },
+        UpdateExpression: 'SET expires_at = :past',
+        ExpressionAttributeValues: { ':past': { N: String(Math.floor(Date.now() / 1000) - 5) } },
+      }),
+    );
+    const image = (await rawLease(leaseId)) as Record<string, AttributeValue>;
+    const hash = image.lease_hash?.S as string;
+    audit.clear();
+    const record = ttlRemoval(image, '200');
+    const [first, second, report] = await Promise.all([
+      handleExpire({ Records: [record] }),
+      handleExpire({ Records: [record] }),
+      sweepNow(),
+    ]);
+    expect(first.batchItemFailures).toEqual([]);
+    expect(second.batchItemFailures).toEqual([]);
+    const expireDeleted = audit.events
+      .filter((e) => e.action === 'expire')
+      .map((e) => Number(/deleted (\d+)/.exec(e.detail ?? '')?.[1] ?? 0))
+      .reduce((a, b) => a + b, 0);
+    expect(expireDeleted + report.objectsDeleted).toBe(3);
+    await eventually(async () => expect(await objectsOfLease(hash)).toEqual([]));
+  });
+});

@@ -1,0 +1,180 @@
+import { FixedClock, MemoryConfigStore, MemoryLeaseStore, MemoryRoleStore, randomIds } from '../../../lib/adapters/memory/index.js';
+import { isKubeleaseError, type KubeleaseError } from '../../../lib/domain/index.js';
+import {
+  defaultSettings,
+  deleteConfig,
+  issueCreds,
+  listLeases,
+  lookupLease,
+  requiredPermissions,
+  revokeLease,
+  sweep,
+  writeConfig,
+  writeRole,
+  type EngineDeps,
+} from '../../../lib/engine/index.js';
+import { factoryOf, RecordingCluster } from './fake-cluster.js';
+
+const ADMIN = { arn: 'arn:aws:iam::111111111111:user/admin' };
+const CI = { arn: 'arn:aws:sts::111111111111:assumed-role/ci/run-1' };
+const CI_NEXT_RUN = { arn: 'arn:aws:sts::111111111111:assumed-role/ci/run-2' };
+const OTHER = { arn: 'arn:aws:sts::111111111111:assumed-role/deploy/run-1' };
+const JWT = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln';
+
+let cluster: RecordingCluster;
+let deps: EngineDeps & { leases: MemoryLeaseStore; clock: FixedClock };
+
+async function failure(p: Promise<unknown>): Promise<KubeleaseError> {
+  try {
+    await p;
+  } catch (e) {
+    if (isKubeleaseError(e)) return e;
+    throw e;
+  }
+  throw new Error('expected failure');
+}
+
+beforeEach(async () => {
+  const clock = new FixedClock(new Date('2026-11-25T12:00:00Z'));
+  cluster = new RecordingCluster(() => clock.now().getTime());
+  deps = {
+    configs: new MemoryConfigStore(),
+    roles: new MemoryRoleStore(),
+    leases: new MemoryLeaseStore(),
+    kube: factoryOf(cluster),
+    clock,
+    ids: randomIds,
+    settings: { ...defaultSettings, adminPrincipals: [ADMIN.arn] },
+  };
+  await writeConfig(deps, { mount: 'c1', caller: ADMIN, body: { kubernetes_host: 'https://127.0.0.1:6443', service_account_jwt: JWT } });
+  await writeRole(deps, {
+    mount: 'c1',
+    name: 'gen',
+    caller: ADMIN,
+    body: { allowed_kubernetes_namespaces: 'team', generated_role_rules: '{"rules":[{"apiGroups":[""],"resources":["pods"],"verbs":["list"]}]}', allowed_principals: 'arn:aws:iam::111111111111:role/ci' },
+  });
+  await writeRole(deps, {
+    mount: 'c1',
+    name: 'sa',
+    caller: ADMIN,
+    body: { allowed_kubernetes_namespaces: 'team', service_account_name: 'default', allowed_principals: 'arn:aws:iam::111111111111:role/ci' },
+  });
+});
+
+const issue = (role = 'gen', caller = CI, body: Record<string, unknown> = {}) =>
+  issueCreds(deps, { mount: 'c1', roleName: role, caller, body });
+
+describe('issueCreds', () => {
+  test('owners first, then role and binding with ownerReferences, then the token; lease active with the token expiry', async () => {
+    const creds = await issue();
+    expect(cluster.calls).toEqual(['create ServiceAccount', expect.stringMatching(/^create Role/), expect.stringMatching(/^create RoleBinding/), 'token']);
+    expect(cluster.calls.filter((c) => c.includes('owner=')).length).toBe(2);
+    const stored = await deps.leases.get(creds.lease.lease_id);
+    expect(stored?.status).toBe('active');
+    expect(stored?.expires_at).toBe(Math.floor(deps.clock.now().getTime() / 1000) + 3600);
+  });
+
+  test('mode 1 creates only the anchor Secret and binds the token to it', async () => {
+    await issue('sa');
+    expect(cluster.calls).toEqual(['create Secret', 'token bound']);
+  });
+
+  test('a TokenRequest failure deletes every created object in order and the pending lease', async () => {
+    cluster.failOn = (op) => (op === 'token' ? new Error('boom') : undefined);
+    await expect(issue()).rejects.toThrow('boom');
+    expect(cluster.calls.slice(-3)).toEqual(['delete RoleBinding', 'delete Role', 'delete ServiceAccount']);
+    expect(cluster.objects.size).toBe(0);
+    expect(deps.leases.items.size).toBe(0);
+  });
+
+  test('if the pending lease was taken by the sweeper meanwhile, the token is not handed out', async () => {
+    const realTransition = deps.leases.transition.bind(deps.leases);
+    deps.leases.transition = async () => false;
+    const err = await failure(issue());
+    deps.leases.transition = realTransition;
+    expect(err.kind).toBe('upstream');
+    expect(cluster.objects.size).toBe(0);
+  });
+
+  test('missing existing ServiceAccount → 400 before any write', async () => {
+    cluster.serviceAccounts.clear();
+    const err = await failure(issue('sa'));
+    expect(err.status).toBe(400);
+    expect(cluster.calls).toEqual([]);
+    expect(deps.leases.items.size).toBe(0);
+  });
+});
+
+describe('leases', () => {
+  test('owner sessions of the same role may look up and revoke; another principal gets 404; admins may', async () => {
+    const creds = await issue();
+    const body = { lease_id: creds.lease.lease_id };
+    expect((await lookupLease(deps, body, CI_NEXT_RUN)).role).toBe('gen');
+    expect((await failure(lookupLease(deps, body, OTHER))).status).toBe(404);
+    expect((await failure(revokeLease(deps, body, OTHER))).status).toBe(404);
+    expect((await revokeLease(deps, body, ADMIN)).deleted).toBe(3);
+    expect(deps.leases.items.size).toBe(0);
+    expect((await failure(revokeLease(deps, body, ADMIN))).status).toBe(404);
+  });
+
+  test('lists show callers their own leases and admins all', async () => {
+    await issue();
+    const mine = await listLeases(deps, { mount: 'c1', caller: CI_NEXT_RUN });
+    expect(mine.keys).toHaveLength(1);
+    expect((await listLeases(deps, { mount: 'c1', caller: OTHER })).keys).toEqual([]);
+    expect((await listLeases(deps, { mount: 'c1', caller: ADMIN, role: 'sa' })).keys).toEqual([]);
+  });
+
+  test('config delete is a 409 while leases live, force revokes them', async () => {
+    await issue();
+    expect((await failure(deleteConfig(deps, { mount: 'c1', caller: ADMIN, force: false }))).status).toBe(409);
+    expect((await deleteConfig(deps, { mount: 'c1', caller: ADMIN, force: true })).revoked).toBe(1);
+    expect(cluster.objects.size).toBe(0);
+  });
+});
+
+describe('sweep', () => {
+  test('expires leases whose time passed and orphans without a lease, within the deadline', async () => {
+    await issue();
+    deps.clock.advance(3601 * 1000);
+    cluster.objects.set('ServiceAccount/team/stray', {
+      kind: 'ServiceAccount',
+      namespace: 'team',
+      name: 'stray',
+      labels: { 'kubelease.io/lease': 'nolease', 'kubelease.io/mount': 'c1' },
+      annotations: {},
+    });
+    const report = await sweep(deps, { deadline: new Date(deps.clock.now().getTime() + 60_000) });
+    expect(report).toMatchObject({ expiredLeases: 1, objectsDeleted: 3, orphansRemoved: 1, failures: [], outOfTime: false });
+    expect(cluster.objects.size).toBe(0);
+  });
+
+  test('a passed deadline stops before touching anything', async () => {
+    await issue();
+    deps.clock.advance(3601 * 1000);
+    const report = await sweep(deps, { deadline: new Date(0) });
+    expect(report.outOfTime).toBe(true);
+    expect(report.expiredLeases).toBe(0);
+  });
+
+  test('leaves young unlabeled-lease objects alone (issue in flight)', async () => {
+    cluster.objects.set('ServiceAccount/team/young', {
+      kind: 'ServiceAccount', namespace: 'team', name: 'young',
+      labels: { 'kubelease.io/lease': 'inflight', 'kubelease.io/mount': 'c1' }, annotations: {},
+      createdAt: deps.clock.now(),
+    });
+    const report = await sweep(deps, { deadline: new Date(deps.clock.now().getTime() + 60_000) });
+    expect(report.orphansRemoved).toBe(0);
+  });
+});
+
+describe('requiredPermissions', () => {
+  test('per mode', async () => {
+    const { parseStoredRole } = await import('../../../lib/domain/index.js');
+    const gen = parseStoredRole('c1', 'gen', (await deps.roles.get('c1', 'gen')) ?? {});
+    const verbs = requiredPermissions(gen, 'team', false).map((n) => `${n.verb} ${n.resource}${n.subresource ? `/${n.subresource}` : ''}`);
+    expect(verbs).toEqual(expect.arrayContaining(['create serviceaccounts', 'create serviceaccounts/token', 'create rolebindings', 'escalate roles', 'bind roles']));
+    const sa = parseStoredRole('c1', 'sa', (await deps.roles.get('c1', 'sa')) ?? {});
+    expect(requiredPermissions(sa, 'team', false).map((n) => n.resource)).toEqual(['serviceaccounts', 'secrets', 'secrets']);
+  });
+});

@@ -1,0 +1,51 @@
+/** A recording fake of OUR KubeCluster port (not of Kubernetes): for engine flow tests only. */
+import type { ClusterConfig, ObjectRef, PlanObject } from '../../../lib/domain/index.js';
+import type { AccessCheck, IssuedToken, KubeClientFactory, KubeCluster, ManagedObject } from '../../../lib/ports.js';
+
+export class RecordingCluster implements KubeCluster {
+  calls: string[] = [];
+  objects = new Map<string, ManagedObject>();
+  failOn: ((op: string, kind?: string) => Error | undefined) | undefined;
+  namespaces: Record<string, Record<string, string>> = { team: { stage: 'dev' }, other: {} };
+  serviceAccounts = new Set(['team/default']);
+  private uid = 0;
+  constructor(private readonly now: () => number = Date.now) {}
+
+  private check(op: string, kind?: string) {
+    const err = this.failOn?.(op, kind);
+    if (err) throw err;
+  }
+  async create(o: PlanObject, owner?: { name: string; uid: string }) {
+    this.calls.push(`create ${o.kind}${owner ? ` owner=${owner.name}` : ''}`);
+    this.check('create', o.kind);
+    this.objects.set(`${o.kind}/${o.namespace ?? ''}/${o.name}`, { kind: o.kind, name: o.name, labels: o.labels, annotations: o.annotations, ...(o.namespace ? { namespace: o.namespace } : {}) });
+    return { uid: `uid-${++this.uid}` };
+  }
+  async delete(ref: ObjectRef) {
+    this.calls.push(`delete ${ref.kind}`);
+    this.check('delete', ref.kind);
+    return this.objects.delete(`${ref.kind}/${ref.namespace ?? ''}/${ref.name}`) ? ('deleted' as const) : ('absent' as const);
+  }
+  async requestToken(spec: { expirationSeconds: number; boundSecret?: { name: string; uid: string } }): Promise<IssuedToken> {
+    this.calls.push(`token${spec.boundSecret ? ' bound' : ''}`);
+    this.check('token');
+    return { token: 'header.payload.signature', expiresAt: new Date(this.now() + spec.expirationSeconds * 1000) };
+  }
+  async getNamespaceLabels(name: string) {
+    return this.namespaces[name];
+  }
+  async serviceAccountExists(namespace: string, name: string) {
+    return this.serviceAccounts.has(`${namespace}/${name}`);
+  }
+  async roleExists() {
+    return true;
+  }
+  async listManaged() {
+    return [...this.objects.values()];
+  }
+  async canI(checks: Omit<AccessCheck, 'allowed' | 'reason'>[]) {
+    return checks.map((c) => ({ ...c, allowed: c.verb !== 'escalate' }));
+  }
+}
+
+export const factoryOf = (cluster: KubeCluster): KubeClientFactory => ({ forCluster: async (_c: ClusterConfig) => cluster });
