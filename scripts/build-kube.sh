@@ -58,12 +58,14 @@ if [ -z "$version" ]; then
   version="$(source_version)"
 fi
 [ -n "$version" ] || die "apt-cache showsrc kubernetes found nothing: is a deb-src line for bookworm present?"
-dest="$CACHE_ROOT/kube-$version"
+# Bump PATCH_LEVEL whenever the patches below change, so caches rebuild.
+PATCH_LEVEL=kl1
+dest="$CACHE_ROOT/kube-$version-$PATCH_LEVEL"
 if [ -x "$dest/kube-apiserver" ] && [ -x "$dest/kube-controller-manager" ]; then
   echo "$dest"; exit 0
 fi
 
-ensure_debs golang-1.19-go dpkg-dev rsync make
+ensure_debs golang-1.19-go dpkg-dev rsync make golang-github-modern-go-reflect2-dev
 work="$(mktemp -d "${TMPDIR:-/tmp}/kubelease-kube-build.XXXXXX")"
 trap 'rm -rf "$work"' EXIT
 log "fetching Debian source package kubernetes $version"
@@ -73,6 +75,12 @@ log "fetching Debian source package kubernetes $version"
 gopath="$work/.go"
 mkdir -p "$gopath/src/k8s.io"
 mv "$work/src" "$gopath/src/k8s.io/kubernetes"
+# The vendored reflect2 1.0.1 crashes under Go >= 1.18 (SIGSEGV in json-iterator whenever the
+# apiserver pretty-prints a map: any curl User-Agent or ?pretty=true). Debian's 1.0.2 fixes it.
+reflect2_src=/usr/share/gocode/src/github.com/modern-go/reflect2
+reflect2_dst="$gopath/src/k8s.io/kubernetes/vendor/github.com/modern-go/reflect2"
+[ -d "$reflect2_src" ] && [ -d "$reflect2_dst" ] || die "reflect2 sources not found for the Go 1.18+ fix"
+rsync -a --delete --exclude '*_test.go' --exclude 'debian' "$reflect2_src/" "$reflect2_dst/"
 log "building kube-apiserver and kube-controller-manager (first run only, ~7 min on 2 cores)"
 start=$(date +%s)
 (

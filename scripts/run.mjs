@@ -55,7 +55,10 @@ function ensureDeps() {
   say('dependencies installed');
 }
 
-const [cmd, ...args] = process.argv.slice(2);
+const [cmd, ...rest] = process.argv.slice(2);
+// `npm test -- x` arrives here as `test x`; a direct `node scripts/run.mjs test -- x` keeps the
+// `--`, which jest would take as "everything after is a path pattern": drop it.
+const args = rest[0] === '--' ? rest.slice(1) : rest;
 if (cmd !== 'deps' && !(cmd in commands)) {
   say(`usage: node scripts/run.mjs <deps|${Object.keys(commands).join('|')}> [args...]`);
   process.exit(2);

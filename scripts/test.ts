@@ -87,8 +87,8 @@ async function main(): Promise<number> {
   const env: NodeJS.ProcessEnv = { ...process.env };
   if (needsBed(args)) {
     const t0 = Date.now();
+    await checkJava(); // fail fast, before a first (long) kube build
     const binDir = await ensureKubeBinaries((l) => say(l));
-    await checkJava();
     say('starting etcd, kube-apiserver, kube-controller-manager, DynamoDB Local');
     bed = await startTestBed({ kubeBinDir: binDir, log: (l) => say(l) });
     bedFile = path.join(bed.dir, 'bed.json');

@@ -85,7 +85,7 @@ export function generateCredentials(now = new Date()): LocalCredentials {
         principal_id: `AROA${randomUpper(17)}:local`,
         access_key_id: `ASIA${randomUpper(16)}`,
         secret_access_key: randomSecret(),
-        session_token: `IQoJb3JpZ2luX2VjE${randomBytes(96).toString('base64')}`,
+        session_token: `IQoJb3JpZ2luX2VjE${randomBytes(48).toString('base64url')}`,
       },
     ],
   };

@@ -8,7 +8,7 @@
  * is re-pointed at the current bed on every start; demo roles are written only when the mount
  * is first created.
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import { createDocumentClient, createTables } from '../adapters/dynamodb/client.js';
@@ -17,6 +17,8 @@ import type { EngineDeps } from '../engine/deps.js';
 import { writeConfig, writeRole } from '../engine/index.js';
 import type { SweepReport } from '../engine/sweep.js';
 import { handleExpire } from '../lambda/expire-handler.js';
+import { handleHttp } from '../lambda/http-handler.js';
+import { logger } from '../lambda/observability.js';
 import { depsFromEnv, setDeps } from '../lambda/runtime.js';
 import { handleSweep } from '../lambda/sweep-handler.js';
 import { ADMIN_USER_ARN, CI_ROLE_ARN, dataDir, loadOrCreateCredentials, type LoadedCredentials } from './credentials.js';
@@ -37,6 +39,8 @@ export interface LocalStackOptions {
   bed?: TestBedInfo;
   /** table name prefix, default `kubelease` */
   tablePrefix?: string;
+  /** mount pointed at the bed, default `local` (tests use a unique one: the sweeper only looks at its own mount's objects) */
+  mount?: string;
   /** default KUBELEASE_PORT or 8200; 0 = any free port */
   port?: number;
   /** default KUBELEASE_SWEEP_SECONDS or 60; 0 disables the timer */
@@ -210,28 +214,29 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
     // 3. the `local` mount, re-pointed at this bed; demo roles on first start
     const admin = { arn: ADMIN_USER_ARN };
-    const firstStart = (await deps.configs.get(LOCAL_MOUNT)) === undefined;
+    const mount = options.mount ?? LOCAL_MOUNT;
+    const firstStart = (await deps.configs.get(mount)) === undefined;
     const brokerToken = owned ? bed.broker.token : await requestBrokerToken(bed).catch(() => bed.broker.token);
     const pointMount = (jwt: string) =>
       writeConfig(deps, {
-        mount: LOCAL_MOUNT,
+        mount,
         caller: admin,
         body: { kubernetes_host: bed.apiserver.url, kubernetes_ca_cert: bed.apiserver.caPem, service_account_jwt: jwt },
       });
     await pointMount(brokerToken);
     if (firstStart) {
       await ensureDemoClusterRole(bed);
-      for (const [name, body] of Object.entries(DEMO_ROLES)) await writeRole(deps, { mount: LOCAL_MOUNT, name, caller: admin, body });
-      log(`mount "${LOCAL_MOUNT}" configured with demo roles ${Object.keys(DEMO_ROLES).join(', ')}`);
+      for (const [name, body] of Object.entries(DEMO_ROLES)) await writeRole(deps, { mount, name, caller: admin, body });
+      log(`mount "${mount}" configured with demo roles ${Object.keys(DEMO_ROLES).join(', ')}`);
     } else {
       await ensureDemoClusterRole(bed).catch((e: unknown) => log(`could not ensure ClusterRole kubelease-demo-view: ${String(e)}`));
-      log(`mount "${LOCAL_MOUNT}" re-pointed at ${bed.apiserver.url} (roles and leases kept)`);
+      log(`mount "${mount}" re-pointed at ${bed.apiserver.url} (roles and leases kept)`);
     }
     // the broker token lives 12 h: renew it well before, for long-running npm start sessions
     const refresh = setInterval(() => {
       requestBrokerToken(bed)
         .then(pointMount)
-        .then(() => log('renewed the broker token of mount "local"'))
+        .then(() => log(`renewed the broker token of mount "${mount}"`))
         .catch((e: unknown) => log(`could not renew the broker token: ${e instanceof Error ? e.message : String(e)}`));
     }, BROKER_REFRESH_MS);
     refresh.unref();
@@ -243,7 +248,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       region: bed.dynamodb.region,
       credentials: bed.dynamodb.credentials,
       tableName: tables.leases,
-      handler: handleExpire,
+      // like injectLambdaContext({resetKeys: true}): no log keys leak from one invocation to the next
+      handler: (event) => {
+        logger.resetKeys();
+        return handleExpire(event);
+      },
       intervalMs: options.pollIntervalMs ?? 1000,
       log,
     });
@@ -253,7 +262,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     // 5. sweep timer, one run at a time
     let sweeping: Promise<SweepReport> | undefined;
     const sweepNow = () =>
-      (sweeping ??= handleSweep({ getRemainingTimeInMillis: () => 5 * 60_000 }).finally(() => {
+      (sweeping ??= Promise.resolve(logger.resetKeys()).then(() => handleSweep({ getRemainingTimeInMillis: () => 5 * 60_000 })).finally(() => {
         sweeping = undefined;
       }));
     const sweepSeconds = options.sweepSeconds ?? int(env.KUBELEASE_SWEEP_SECONDS) ?? DEFAULT_SWEEP_SECONDS;
@@ -278,14 +287,22 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
     // 6. the API
     const port = options.port ?? int(env.KUBELEASE_PORT) ?? DEFAULT_PORT;
-    const server = await startLocalServer({ credentials: credentials.credentials, port, log: options.requestLog ?? log });
+    const server = await startLocalServer({
+      credentials: credentials.credentials,
+      port,
+      log: options.requestLog ?? log,
+      invoke: (fn, event, ctx) => {
+        logger.resetKeys();
+        return handleHttp(fn, event, ctx);
+      },
+    });
     cleanups.push(() => server.close());
 
     let stopping: Promise<void> | undefined;
     return {
       url: server.url,
       port: server.port,
-      mount: LOCAL_MOUNT,
+      mount,
       credentials,
       tables,
       bed,
@@ -302,6 +319,3 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     throw e;
   }
 }
-
-/** true when a persistent bed already exists under the data dir (second and later starts) */
-export const hasPersistentData = (env: NodeJS.ProcessEnv = process.env): boolean => existsSync(path.join(dataDir(env), 'bed', 'dynamodb'));

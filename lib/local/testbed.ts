@@ -81,8 +81,27 @@ const runDir = (): string => path.join(cacheRoot(), 'run');
 /** Runs scripts/build-kube.sh (a no-op once cached), streaming its progress; returns the bin dir. */
 export async function ensureKubeBinaries(log: (line: string) => void = () => {}): Promise<string> {
   const script = path.join(REPO_ROOT, 'scripts', 'build-kube.sh');
+  // Serialise builds: two `npm test` runs (or npm test + npm start) must not both build into the
+  // same cache dir. flock(1) is in util-linux (always present on Debian); without it, no lock.
+  mkdirSync(cacheRoot(), { recursive: true });
+  const lock = path.join(cacheRoot(), 'build.lock');
+  let cmd = 'bash';
+  let args = [script];
+  try {
+    await execFileP('flock', ['--nonblock', lock, 'true'], { timeout: 10_000 });
+    [cmd, args] = ['flock', [lock, 'bash', script]];
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') {
+      log(`another build of the kube binaries holds ${lock}: waiting for it to finish`);
+      [cmd, args] = ['flock', [lock, 'bash', script]];
+    }
+  }
   return new Promise((resolve, reject) => {
-    const child = spawn('bash', [script], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    // own process group, so that a timeout or our exit (Ctrl-C reaches scripts/test.ts) takes
+    // the whole build down with it, make and go included
+    const child = spawn(cmd, args, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const killBuild = () => child.pid && child.exitCode === null && signalGroup(child.pid, 'SIGTERM');
+    process.once('exit', killBuild);
     let out = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
     let errBuf = '';
@@ -92,8 +111,19 @@ export async function ensureKubeBinaries(log: (line: string) => void = () => {})
       errBuf = lines.pop() ?? '';
       for (const l of lines) if (l.trim()) log(l.replace(/^\[kubelease test bed\] /, ''));
     });
-    child.on('error', (e) => reject(new BedError(`cannot run scripts/build-kube.sh: ${e.message}`)));
+    // a first build takes ~7 min on 2 cores; anything past 45 min is stuck
+    const timer = setTimeout(() => {
+      killBuild();
+      reject(new BedError('scripts/build-kube.sh made no result in 45 min: run it by hand to see where it hangs'));
+    }, 45 * 60_000);
+    child.on('error', (e) => {
+      clearTimeout(timer);
+      process.off('exit', killBuild);
+      reject(new BedError(`cannot run scripts/build-kube.sh: ${e.message}`));
+    });
     child.on('exit', (code) => {
+      clearTimeout(timer);
+      process.off('exit', killBuild);
       if (errBuf.trim()) log(errBuf.trim());
       const dir = out.trim().split('\n').pop()?.trim() ?? '';
       if (code === 0 && dir && existsSync(path.join(dir, 'kube-apiserver'))) resolve(dir);
@@ -272,6 +302,21 @@ export function reapLeftovers(log: (line: string) => void = () => {}): void {
     if (pf.removeDir && pf.dir.startsWith(path.join(os.tmpdir(), 'kubelease-bed-'))) rmSync(pf.dir, { recursive: true, force: true });
     rmSync(file, { force: true });
   }
+}
+
+/** pid of a live harness whose bed uses `dir`, if any */
+function bedUsing(dir: string): number | undefined {
+  const rd = runDir();
+  if (!existsSync(rd)) return undefined;
+  for (const f of readdirSync(rd).filter((n) => n.endsWith('.json'))) {
+    try {
+      const pf = JSON.parse(readFileSync(path.join(rd, f), 'utf8')) as PidFile;
+      if (path.resolve(pf.dir) === path.resolve(dir) && pf.owner !== process.pid && alive(pf.owner)) return pf.owner;
+    } catch {
+      /* being written or garbage: ignore */
+    }
+  }
+  return undefined;
 }
 
 class Supervisor {
@@ -539,6 +584,10 @@ export async function startTestBed(opts: TestBedOptions = {}): Promise<TestBed> 
   const persist = !!opts.persist;
   const dataDir = path.resolve(opts.dataDir ?? path.join(REPO_ROOT, '.kubelease', 'bed'));
   const dir = persist ? dataDir : await fsp.mkdtemp(path.join(os.tmpdir(), 'kubelease-bed-'));
+  if (persist) {
+    const holder = bedUsing(dir);
+    if (holder) throw new BedError(`another kubelease bed (pid ${holder}) is running on ${dir}: stop it first, or pass a different dataDir`);
+  }
   const logDir = path.join(dir, 'logs');
   mkdirSync(logDir, { recursive: true });
   const sup = new Supervisor(dir, logDir, !persist);
@@ -596,7 +645,7 @@ export async function startTestBed(opts: TestBedOptions = {}): Promise<TestBed> 
     const dynamo = sup.start('dynamodb-local', 'java', ddbArgs, { cwd: path.dirname(ddb.jar) });
     const ddbEndpoint = `http://127.0.0.1:${ddbPort}`;
     const ddbClient = new DynamoDBClient({ endpoint: ddbEndpoint, region: DYNAMODB_REGION, credentials: DYNAMODB_CREDENTIALS, maxAttempts: 1 });
-    const dynamoReady = waitFor('DynamoDB Local ListTables', dynamo, 60_000, async () => {
+    const dynamoReady = waitFor('DynamoDB Local ListTables', dynamo, 90_000, async () => {
       await ddbClient.send(new ListTablesCommand({}));
       return true;
     }).then(() => log(`DynamoDB Local ready on ${ddbEndpoint} (${since()})`));
@@ -629,7 +678,7 @@ export async function startTestBed(opts: TestBedOptions = {}): Promise<TestBed> 
     etcdReady.catch(() => {});
     const tlsAdmin = { ca: caPem, cert: adminCertPem, key: adminKeyPem };
     await etcdReady;
-    await waitFor('kube-apiserver /readyz', apiserver, 60_000, async () => (await request(`${apiUrl}/readyz`, tlsAdmin)).status === 200);
+    await waitFor('kube-apiserver /readyz', apiserver, 90_000, async () => (await request(`${apiUrl}/readyz`, tlsAdmin)).status === 200);
     log(`kube-apiserver ready on ${apiUrl} (${since()})`);
 
     const adminKubeconfigPath = path.join(dir, 'admin.kubeconfig');

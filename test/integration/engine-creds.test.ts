@@ -2,8 +2,8 @@
  * The engine against the real apiserver, acting as the broker identity: every mode, what the
  * token can really do, revocation, rollback, namespace rules and TTLs.
  */
+import { failure } from '../support/failure.js';
 import * as k8s from '@kubernetes/client-node';
-import { isKubeleaseError, type KubeleaseError } from '../../lib/domain/index.js';
 import { issueCreds, revokeLease, type IssuedCreds } from '../../lib/engine/index.js';
 import type { KubeClientFactory, KubeCluster } from '../../lib/ports.js';
 import { adminKubeConfig, eventually, jwtPayload, newNamespace } from '../support/bed.js';
@@ -20,15 +20,6 @@ async function issue(role: string, body: Record<string, unknown> = {}): Promise<
   return issueCreds(env.deps, { mount: env.mount, roleName: role, caller: CI, body: { kubernetes_namespace: ns, ...body } });
 }
 
-async function failure(p: Promise<unknown>): Promise<KubeleaseError> {
-  try {
-    await p;
-  } catch (e) {
-    if (isKubeleaseError(e)) return e;
-    throw e;
-  }
-  throw new Error('expected a KubeleaseError');
-}
 
 const revoke = (c: IssuedCreds) => revokeLease(env.deps, { lease_id: c.lease.lease_id }, CI);
 const tokenOf = (c: IssuedCreds) => c.data.service_account_token;

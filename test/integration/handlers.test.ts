@@ -60,6 +60,17 @@ const ttlRemoval = (image: Record<string, AttributeValue>, seq: string): DynamoD
   dynamodb: { Keys: { lease_id: image.lease_id as never }, OldImage: image as never, SequenceNumber: seq, StreamViewType: 'OLD_IMAGE' },
 });
 
+/** An expired lease whose item lingers, as when DynamoDB TTL runs late. */
+const expireInPlace = (leaseId: string) =>
+  dynamoClient().send(
+    new UpdateItemCommand({
+      TableName: names.leases,
+      Key: { lease_id: { S: leaseId } },
+      UpdateExpression: 'SET expires_at = :past',
+      ExpressionAttributeValues: { ':past': { N: String(Math.floor(Date.now() / 1000) - 5) } },
+    }),
+  );
+
 const sweepNow = () => handleSweep({ getRemainingTimeInMillis: () => 60_000 });
 
 beforeAll(async () => {
@@ -265,14 +276,7 @@ describe('expiry paths', () => {
     const res = await creds();
     const leaseId = res.body.lease_id as string;
     const hash = (await rawLease(leaseId))?.lease_hash?.S as string;
-    await dynamoClient().send(
-      new UpdateItemCommand({
-        TableName: names.leases,
-        Key: { lease_id: { S: leaseId } },
-        UpdateExpression: 'SET expires_at = :past',
-        ExpressionAttributeValues: { ':past': { N: String(Math.floor(Date.now() / 1000) - 5) } },
-      }),
-    );
+    await expireInPlace(leaseId);
     const orphanName = `kl-orphan-${uniqueSuffix()}`;
     await adminKubeConfig()
       .makeApiClient(k8s.CoreV1Api)
@@ -299,14 +303,7 @@ describe('expiry paths', () => {
   test('stream redelivery and the sweeper racing on one lease delete each object once', async () => {
     const res = await creds();
     const leaseId = res.body.lease_id as string;
-    await dynamoClient().send(
-      new UpdateItemCommand({
-        TableName: names.leases,
-        Key: { lease_id: { S: leaseId } },
-        UpdateExpression: 'SET expires_at = :past',
-        ExpressionAttributeValues: { ':past': { N: String(Math.floor(Date.now() / 1000) - 5) } },
-      }),
-    );
+    await expireInPlace(leaseId);
     const image = (await rawLease(leaseId)) as Record<string, AttributeValue>;
     const hash = image.lease_hash?.S as string;
     audit.clear();

@@ -190,9 +190,11 @@ describe('kube-apiserver', () => {
   }, 75_000);
 
   test('(e) controllers: a new namespace gets its default ServiceAccount; an owned Role is garbage-collected', async () => {
+    // created directly (newNamespace() itself waits for the default ServiceAccount)
+    const ns = `kl-bed-e-${uniqueSuffix()}`;
     const t0 = Date.now();
-    const ns = await newNamespace('kl-bed-e');
-    await eventually(() => adminCore.readNamespacedServiceAccount({ name: 'default', namespace: ns }), { timeoutMs: 30_000, intervalMs: 100 });
+    await adminCore.createNamespace({ body: { metadata: { name: ns, labels: { 'kubelease.io/test': 'true' } } } });
+    await eventually(() => adminCore.readNamespacedServiceAccount({ name: 'default', namespace: ns }), { timeoutMs: 30_000, intervalMs: 50 });
     const saMs = Date.now() - t0;
 
     const owner = await brokerCore.createNamespacedServiceAccount({ namespace: ns, body: { metadata: { name: `owner-${uniqueSuffix()}` } } });

@@ -58,12 +58,15 @@ export function uniqueSuffix(bytes = 4): string {
   return randomBytes(bytes).toString('hex');
 }
 
-/** Creates `<prefix>-<random>` as admin and returns its name. */
+/**
+ * Creates `<prefix>-<random>` as admin and returns its name once it is usable like a namespace of
+ * a real cluster: its `default` ServiceAccount exists (the controller-manager adds it ~0.1 s later).
+ */
 export async function newNamespace(prefix = 'kl-test', labels: Record<string, string> = {}): Promise<string> {
   const name = `${prefix}-${uniqueSuffix()}`.slice(0, 63);
-  await adminKubeConfig()
-    .makeApiClient(k8s.CoreV1Api)
-    .createNamespace({ body: { metadata: { name, labels: { 'kubelease.io/test': 'true', ...labels } } } });
+  const core = adminKubeConfig().makeApiClient(k8s.CoreV1Api);
+  await core.createNamespace({ body: { metadata: { name, labels: { 'kubelease.io/test': 'true', ...labels } } } });
+  await eventually(() => core.readNamespacedServiceAccount({ name: 'default', namespace: name }), { timeoutMs: 30_000, intervalMs: 50 });
   return name;
 }
 

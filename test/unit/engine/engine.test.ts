@@ -1,5 +1,5 @@
 import { FixedClock, MemoryConfigStore, MemoryLeaseStore, MemoryRoleStore, randomIds } from '../../../lib/adapters/memory/index.js';
-import { isKubeleaseError, type KubeleaseError } from '../../../lib/domain/index.js';
+import { failure } from '../../support/failure.js';
 import {
   defaultSettings,
   deleteConfig,
@@ -24,15 +24,6 @@ const JWT = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln';
 let cluster: RecordingCluster;
 let deps: EngineDeps & { leases: MemoryLeaseStore; clock: FixedClock };
 
-async function failure(p: Promise<unknown>): Promise<KubeleaseError> {
-  try {
-    await p;
-  } catch (e) {
-    if (isKubeleaseError(e)) return e;
-    throw e;
-  }
-  throw new Error('expected failure');
-}
 
 beforeEach(async () => {
   const clock = new FixedClock(new Date('2026-11-25T12:00:00Z'));

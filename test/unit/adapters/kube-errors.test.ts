@@ -4,8 +4,8 @@
  * below are what kube-apiserver v1.20 sends (as client-node's ApiException carries them: JSON text).
  */
 import { ApiException } from '@kubernetes/client-node';
-import { mapKubeError, quote, type KubeOperation } from '../../lib/adapters/kubernetes/errors.js';
-import { KubeleaseError } from '../../lib/domain/errors.js';
+import { mapKubeError, quote, type KubeOperation } from '../../../lib/adapters/kubernetes/errors.js';
+import { KubeleaseError } from '../../../lib/domain/errors.js';
 
 const apiError = (code: number, status: Record<string, unknown>) =>
   new ApiException<string>(code, 'Unknown API Status Code!', JSON.stringify({ kind: 'Status', apiVersion: 'v1', status: 'Failure', code, ...status }), {

@@ -1,0 +1,27 @@
+/**
+ * `npm run bench`: starts the real test bed once, runs the benchmarks in test/bench side by
+ * side, prints ratios, stops the bed. Nothing here fails on a slow machine.
+ */
+import { ensureKubeBinaries, checkJava, startTestBed, type TestBed } from '../lib/local/testbed.js';
+import { runIssueBench } from '../test/bench/issue-latency.bench.js';
+
+const say = (msg: string) => process.stderr.write(`[kubelease bench] ${msg}\n`);
+
+let bed: TestBed | undefined;
+const stop = async (code: number) => {
+  await bed?.stop();
+  process.exit(code);
+};
+process.on('SIGINT', () => void stop(130));
+process.on('SIGTERM', () => void stop(143));
+
+try {
+  await checkJava();
+  await ensureKubeBinaries(say);
+  bed = await startTestBed({ log: say });
+  await runIssueBench(bed);
+  await stop(0);
+} catch (err) {
+  say(err instanceof Error ? err.message : String(err));
+  await stop(1);
+}
