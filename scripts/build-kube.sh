@@ -65,9 +65,22 @@ if [ -x "$dest/kube-apiserver" ] && [ -x "$dest/kube-controller-manager" ]; then
   echo "$dest"; exit 0
 fi
 
+# One build at a time per cache (npm test, npm start and a manual run may race).
+mkdir -p "$CACHE_ROOT"
+exec 9>"$CACHE_ROOT/build.lock"
+if ! flock -n 9; then
+  log "another build is running; waiting for it"
+  flock 9
+fi
+if [ -x "$dest/kube-apiserver" ] && [ -x "$dest/kube-controller-manager" ]; then
+  echo "$dest"; exit 0
+fi
+
 ensure_debs golang-1.19-go dpkg-dev rsync make golang-github-modern-go-reflect2-dev
 work="$(mktemp -d "${TMPDIR:-/tmp}/kubelease-kube-build.XXXXXX")"
-trap 'rm -rf "$work"' EXIT
+trap 'rm -rf "$work" "$dest.tmp"' EXIT
+trap 'exit 143' TERM
+trap 'exit 130' INT
 log "fetching Debian source package kubernetes $version"
 (cd "$work" && timeout 900 apt-get source --download-only -q kubernetes >"$work/src.log" 2>&1) \
   || die "apt-get source kubernetes failed (see $work/src.log)"

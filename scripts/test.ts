@@ -4,7 +4,7 @@
  * and exits with jest's code. Runs of unit/infra tests only skip the bed.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { writeFileSync, rmSync } from 'node:fs';
+import { readFileSync, writeFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { BedError, REPO_ROOT, checkJava, ensureKubeBinaries, startTestBed, type TestBed } from '../lib/local/testbed.js';
@@ -68,9 +68,22 @@ for (const [sig, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]] a
 process.on('uncaughtException', onFatal('uncaught exception', 1));
 process.on('unhandledRejection', onFatal('unhandled rejection', 1));
 
+/** The plain closing line CI reads (`tests: N passed, N failed, N skipped`), from jest's JSON report. */
+function printSummary(resultsFile: string): void {
+  try {
+    const r = JSON.parse(readFileSync(resultsFile, 'utf8')) as { numPassedTests: number; numFailedTests: number; numPendingTests: number };
+    process.stdout.write(`tests: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests} skipped\n`);
+  } catch {
+    // jest wrote no report (it failed to start): its own output says why
+  } finally {
+    rmSync(resultsFile, { force: true });
+  }
+}
+
 function runJest(env: NodeJS.ProcessEnv): Promise<number> {
-  return new Promise((resolve) => {
-    jest = spawn(process.execPath, ['--experimental-vm-modules', '--no-warnings=ExperimentalWarning', path.join(REPO_ROOT, 'node_modules', 'jest', 'bin', 'jest.js'), ...args], {
+  const resultsFile = path.join(os.tmpdir(), `kubelease-jest-${process.pid}.json`);
+  return new Promise<number>((resolve) => {
+    jest = spawn(process.execPath, ['--experimental-vm-modules', '--no-warnings=ExperimentalWarning', path.join(REPO_ROOT, 'node_modules', 'jest', 'bin', 'jest.js'), '--json', `--outputFile=${resultsFile}`, ...args], {
       cwd: REPO_ROOT,
       env,
       stdio: 'inherit',
@@ -80,7 +93,7 @@ function runJest(env: NodeJS.ProcessEnv): Promise<number> {
       resolve(1);
     });
     jest.on('exit', (code, signal) => resolve(code ?? 128 + (signal ? os.constants.signals[signal] : 1)));
-  });
+  }).finally(() => printSummary(resultsFile));
 }
 
 async function main(): Promise<number> {

@@ -692,7 +692,7 @@ export async function startTestBed(opts: TestBedOptions = {}): Promise<TestBed> 
     // 3. kube-controller-manager (no serving at all: both ports 0)
     const kcm = sup.start('kube-controller-manager', kcmBin, [
       `--kubeconfig=${adminKubeconfigPath}`,
-      '--controllers=serviceaccount,serviceaccount-token,garbagecollector,namespace',
+      '--controllers=serviceaccount,serviceaccount-token,garbagecollector,namespace,clusterrole-aggregation',
       `--service-account-private-key-file=${pki.saKey}`,
       `--root-ca-file=${pki.caCert}`,
       '--use-service-account-credentials=false',
