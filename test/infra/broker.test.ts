@@ -532,3 +532,12 @@ describe('cdk-nag (AwsSolutions)', () => {
     }
   });
 });
+
+describe('account-level API Gateway logging role', () => {
+  test('cloudWatchRole=false synthesizes without creating the account role', () => {
+    const withRole = build();
+    const without = build({ cloudWatchRole: false });
+    expect(ofType(withRole, 'AWS::ApiGateway::Account')).toHaveLength(1);
+    expect(ofType(without, 'AWS::ApiGateway::Account')).toHaveLength(0);
+  });
+});

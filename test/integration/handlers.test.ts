@@ -30,6 +30,7 @@ const names = localTableNames(`kl-h-${uniqueSuffix()}`);
 const audit = new MemoryAudit();
 let ns: string;
 const logs: string[] = [];
+const write = process.stdout.write.bind(process.stdout);
 
 interface Reply {
   status: number;
@@ -88,10 +89,11 @@ beforeAll(async () => {
     KUBELEASE_ORPHAN_GRACE_SECONDS: '1',
   };
   setDeps({ ...depsFromEnv(env), audit });
-  const write = process.stdout.write.bind(process.stdout);
+  // the handlers' JSON log lines are collected (and checked for secrets), not printed
   process.stdout.write = ((chunk: string | Uint8Array, ...rest: never[]) => {
-    logs.push(String(chunk));
-    return write(chunk, ...rest);
+    const line = String(chunk);
+    logs.push(line);
+    return line.startsWith('{"level"') ? true : write(chunk, ...rest);
   }) as typeof process.stdout.write;
   ns = await newNamespace('kl-h');
   const cfg = await call({
@@ -113,7 +115,10 @@ beforeAll(async () => {
   expect(role.status).toBe(204);
 });
 
-afterAll(() => setDeps(undefined));
+afterAll(() => {
+  setDeps(undefined);
+  process.stdout.write = write;
+});
 
 describe('config and mounts', () => {
   test('read never returns the JWT; list mounts; bad input names the field', async () => {

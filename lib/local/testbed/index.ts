@@ -1,0 +1,118 @@
+/**
+ * The real test bed: etcd, kube-apiserver, kube-controller-manager and DynamoDB Local, all on
+ * 127.0.0.1 with random ports, plus the broker identity from deploy/kubernetes/broker-rbac.yaml.
+ * Used once per `npm test` run (scripts/test.ts) and by `npm start`.
+ *
+ * Nothing here sleeps for a fixed time: every step polls a real signal with a deadline, and a
+ * child that dies while we wait fails the start at once with the tail of its log.
+ */
+import { promises as fsp, readFileSync } from 'node:fs';
+import path from 'node:path';
+import * as k8s from '@kubernetes/client-node';
+import { startApiserver, waitForApiserver } from './apiserver.js';
+import { failedStart, makeBedDir } from './bed-dir.js';
+import { createBrokerIdentity } from './broker-identity.js';
+import { AUDIENCES, BROKER_NAMESPACE, BROKER_SERVICE_ACCOUNT, DYNAMODB_CREDENTIALS, DYNAMODB_REGION, ISSUER } from './constants.js';
+import { startControllerManager, waitForControllerManager } from './controller-manager.js';
+import { checkJava, dynamoDbLocalJar, startDynamoDbLocal } from './dynamodb-local.js';
+import { etcdBinary, etcdPeerPort, startEtcd, waitForEtcd } from './etcd.js';
+import { kubeBinaries } from './kube-binaries.js';
+import { kubeConfigFromFile, writeAdminKubeconfig } from './kubeconfig.js';
+import { reapLeftovers } from './pidfile.js';
+import { makePki } from './pki.js';
+import { freePorts } from './ports.js';
+import { Supervisor } from './processes.js';
+import type { TestBed, TestBedInfo, TestBedOptions } from './types.js';
+
+export { REPO_ROOT, BROKER_RBAC_MANIFEST, cacheRoot } from './paths.js';
+export { ISSUER, AUDIENCES, BROKER_NAMESPACE, BROKER_SERVICE_ACCOUNT, BROKER_TOKEN_TTL_SECONDS, DYNAMODB_REGION, DYNAMODB_CREDENTIALS } from './constants.js';
+export type { TestBedInfo, TestBed, TestBedOptions } from './types.js';
+export { BedError } from './errors.js';
+export { ensureKubeBinaries } from './kube-binaries.js';
+export { checkJava } from './dynamodb-local.js';
+export { reapLeftovers } from './pidfile.js';
+export { kubeConfigFromFile } from './kubeconfig.js';
+export { applyManifest } from './broker-identity.js';
+
+export async function startTestBed(opts: TestBedOptions = {}): Promise<TestBed> {
+  const log = opts.log ?? (() => {});
+  const t0 = Date.now();
+  const since = () => `${((Date.now() - t0) / 1000).toFixed(1)} s`;
+
+  // preflight: clear one-line errors before anything is spawned
+  const { apiserverBin, kcmBin } = kubeBinaries(opts.kubeBinDir);
+  const etcdBin = etcdBinary();
+  const ddb = dynamoDbLocalJar();
+  await checkJava();
+
+  reapLeftovers(log);
+
+  const persist = !!opts.persist;
+  const { dir, logDir } = await makeBedDir(persist, opts.dataDir);
+  const sup = new Supervisor(dir, logDir, !persist);
+  let stopped: Promise<void> | undefined;
+  const stop = () =>
+    (stopped ??= (async () => {
+      await sup.stopAll();
+      if (!persist) await fsp.rm(dir, { recursive: true, force: true });
+    })());
+
+  try {
+    const [etcdClient, etcdPeerRandom, apiPort, ddbPort] = await freePorts(4) as [number, number, number, number];
+    const etcdPeer = await etcdPeerPort(dir, persist, etcdClient, etcdPeerRandom);
+
+    const pki = await makePki(path.join(dir, 'pki'));
+    const caPem = readFileSync(pki.caCert, 'utf8');
+    const adminCertPem = readFileSync(pki.adminCert, 'utf8');
+    const adminKeyPem = readFileSync(pki.adminKey, 'utf8');
+    log(`PKI ready (${since()})`);
+
+    // 1. etcd and DynamoDB Local (slowest to boot: JVM) in parallel
+    const etcd = startEtcd(sup, etcdBin, dir, etcdClient, etcdPeer);
+    const dynamo = startDynamoDbLocal(sup, ddb, ddbPort, dir, persist);
+    const dynamoReady = dynamo.ready.then(() => log(`DynamoDB Local ready on ${dynamo.endpoint} (${since()})`));
+    dynamoReady.catch(() => {}); // awaited below; avoid an unhandled rejection meanwhile
+
+    // 2. kube-apiserver, started at once: it retries etcd until etcd has elected itself
+    const apiserver = startApiserver(sup, apiserverBin, { dir, etcdUrl: etcd.url, port: apiPort, pki });
+    const apiUrl = apiserver.url;
+    const etcdReady = waitForEtcd(etcd.proc, etcd.url).then(() => log(`etcd ready (${since()})`));
+    etcdReady.catch(() => {});
+    const tlsAdmin = { ca: caPem, cert: adminCertPem, key: adminKeyPem };
+    await etcdReady;
+    await waitForApiserver(apiserver.proc, apiUrl, tlsAdmin);
+    log(`kube-apiserver ready on ${apiUrl} (${since()})`);
+
+    const adminKubeconfigPath = writeAdminKubeconfig(dir, apiUrl, caPem, adminCertPem, adminKeyPem);
+    const adminKc = kubeConfigFromFile(adminKubeconfigPath);
+    const core = adminKc.makeApiClient(k8s.CoreV1Api);
+
+    // 3. kube-controller-manager
+    const kcm = startControllerManager(sup, kcmBin, adminKubeconfigPath, pki);
+
+    // 4. broker identity (needs only the apiserver; overlaps with the controller-manager start)
+    const broker = await createBrokerIdentity({ adminKc, core, apiserver: apiserver.proc, apiUrl, caPem, dir });
+    log(`broker identity ${BROKER_NAMESPACE}/${BROKER_SERVICE_ACCOUNT} ready (${since()})`);
+
+    await waitForControllerManager(kcm, core);
+    log(`kube-controller-manager ready (${since()})`);
+
+    await dynamoReady;
+
+    const info: TestBedInfo = {
+      apiserver: { url: apiUrl, caPem },
+      admin: { kubeconfigPath: adminKubeconfigPath, clientCertPem: adminCertPem, clientKeyPem: adminKeyPem },
+      broker: { token: broker.token, namespace: BROKER_NAMESPACE, serviceAccount: BROKER_SERVICE_ACCOUNT, kubeconfigPath: broker.kubeconfigPath },
+      dynamodb: { endpoint: dynamo.endpoint, region: DYNAMODB_REGION, credentials: { ...DYNAMODB_CREDENTIALS } },
+      audiences: [...AUDIENCES],
+      issuer: ISSUER,
+      dir,
+      logDir,
+    };
+    dynamo.client.destroy();
+    log(`test bed up in ${since()}`);
+    return { ...info, info: () => structuredClone(info), stop };
+  } catch (e) {
+    throw await failedStart(e, logDir, stop);
+  }
+}

@@ -1,0 +1,65 @@
+/**
+ * Pidfiles in <cache>/run: every running bed records its owner, directory and children, so a
+ * later run can kill what a crashed one left behind and refuse to share a persisted directory.
+ */
+import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { runDir } from './paths.js';
+import { alive, cmdlineOf } from './signals.js';
+
+export interface PidFile {
+  owner: number;
+  dir: string;
+  removeDir: boolean;
+  procs: { name: string; pid: number; bin: string }[];
+}
+
+/** Kill processes recorded by beds whose owner died without stopping them (crash, SIGKILL). */
+export function reapLeftovers(log: (line: string) => void = () => {}): void {
+  const dir = runDir();
+  if (!existsSync(dir)) return;
+  for (const f of readdirSync(dir).filter((n) => n.endsWith('.json'))) {
+    const file = path.join(dir, f);
+    let pf: PidFile;
+    try {
+      pf = JSON.parse(readFileSync(file, 'utf8')) as PidFile;
+    } catch {
+      rmSync(file, { force: true });
+      continue;
+    }
+    if (pf.owner !== process.pid && alive(pf.owner)) continue; // another live bed: leave it alone
+    for (const p of pf.procs) {
+      // only kill what still is the process we started (pids get recycled)
+      if (alive(p.pid) && cmdlineOf(p.pid).includes(p.bin)) {
+        log(`killing leftover ${p.name} (pid ${p.pid}) of a crashed run`);
+        try {
+          process.kill(-p.pid, 'SIGKILL');
+        } catch {
+          try {
+            process.kill(p.pid, 'SIGKILL');
+          } catch {
+            /* gone */
+          }
+        }
+      }
+    }
+    if (pf.removeDir && pf.dir.startsWith(path.join(os.tmpdir(), 'kubelease-bed-'))) rmSync(pf.dir, { recursive: true, force: true });
+    rmSync(file, { force: true });
+  }
+}
+
+/** pid of a live harness whose bed uses `dir`, if any */
+export function bedUsing(dir: string): number | undefined {
+  const rd = runDir();
+  if (!existsSync(rd)) return undefined;
+  for (const f of readdirSync(rd).filter((n) => n.endsWith('.json'))) {
+    try {
+      const pf = JSON.parse(readFileSync(path.join(rd, f), 'utf8')) as PidFile;
+      if (path.resolve(pf.dir) === path.resolve(dir) && pf.owner !== process.pid && alive(pf.owner)) return pf.owner;
+    } catch {
+      /* being written or garbage: ignore */
+    }
+  }
+  return undefined;
+}
