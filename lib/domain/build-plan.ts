@@ -24,15 +24,6 @@ import { roleMode } from './role.js';
 import type { Plan, PlanObject, PolicyRule } from './plan.js';
 import type { Role } from './types.js';
 
-export {
-  ANNOTATION_EXPIRES_AT,
-  LABEL_LEASE,
-  LABEL_MANAGED_BY,
-  LABEL_MOUNT,
-  LABEL_ROLE,
-  MANAGED_BY_VALUE,
-} from './labels.js';
-
 export interface BuildPlanInput {
   mount: string;
   role: Role;
