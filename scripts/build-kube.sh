@@ -94,7 +94,7 @@ reflect2_src=/usr/share/gocode/src/github.com/modern-go/reflect2
 reflect2_dst="$gopath/src/k8s.io/kubernetes/vendor/github.com/modern-go/reflect2"
 [ -d "$reflect2_src" ] && [ -d "$reflect2_dst" ] || die "reflect2 sources not found for the Go 1.18+ fix"
 rsync -a --delete --exclude '*_test.go' --exclude 'debian' "$reflect2_src/" "$reflect2_dst/"
-log "building kube-apiserver and kube-controller-manager (first run only, ~7 min on 2 cores)"
+log "building kube-apiserver and kube-controller-manager (first run only, 10-16 min on 2 cores)"
 start=$(date +%s)
 (
   cd "$gopath/src/k8s.io/kubernetes"

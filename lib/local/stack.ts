@@ -173,7 +173,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     } else {
       const dir = path.join(dataDir(env), 'bed');
       mkdirSync(dir, { recursive: true, mode: 0o700 });
-      log('checking kube-apiserver/kube-controller-manager build (the first run builds them from source: ~10 min)');
+      log('checking kube-apiserver/kube-controller-manager build (the first run builds them from source: 10-16 min)');
       const binDir = await ensureKubeBinaries((l) => log(`  ${l}`));
       await checkJava();
       log(`starting etcd, kube-apiserver, kube-controller-manager and DynamoDB Local (data in ${dir})`);
