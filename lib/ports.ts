@@ -63,8 +63,11 @@ export interface AccessCheck {
 export interface KubeCluster {
   /** creates the object; ownerUid set → ownerReference to that ServiceAccount. Returns the uid. */
   create(object: PlanObject, owner?: { name: string; uid: string }): Promise<{ uid: string }>;
-  /** 404 counts as done */
-  delete(ref: ObjectRef): Promise<'deleted' | 'absent'>;
+  /**
+   * 404 counts as done. With a guard, only the object labeled with that lease is deleted (and
+   * exactly the one read: uid precondition); anything else counts as absent, never deleted.
+   */
+  delete(ref: ObjectRef, guard?: { leaseHash: string }): Promise<'deleted' | 'absent'>;
   requestToken(spec: {
     namespace: string;
     serviceAccount: string;

@@ -55,8 +55,8 @@ export const deleteRank: Record<PlanKind, number> = {
   ServiceAccount: 3,
 };
 
-export function deletionOrder(objects: readonly ObjectRef[]): ObjectRef[][] {
-  const groups = new Map<number, ObjectRef[]>();
+export function deletionOrder<T extends ObjectRef>(objects: readonly T[]): T[][] {
+  const groups = new Map<number, T[]>();
   for (const o of objects) {
     const rank = deleteRank[o.kind];
     groups.set(rank, [...(groups.get(rank) ?? []), o]);

@@ -3,6 +3,7 @@
  * ServiceAccount or the anchor Secret) go first because ownerReferences and bound tokens need
  * their uid; everything else is created in parallel. Deletion runs in deletionOrder groups.
  */
+import { LABEL_LEASE } from '../domain/labels.js';
 import { deletionOrder, type ObjectRef, type Plan, type PlanObject } from '../domain/plan.js';
 import type { KubeCluster } from '../ports.js';
 
@@ -20,14 +21,14 @@ export const refKey = (r: ObjectRef) => `${r.kind}/${r.namespace ?? ''}/${r.name
 export class PlanExecutionError extends Error {
   constructor(
     override readonly cause: unknown,
-    readonly created: ObjectRef[],
+    readonly created: PlanObject[],
   ) {
     super('plan execution failed', { cause });
   }
 }
 
 export async function createPlanObjects(kube: KubeCluster, plan: Plan): Promise<CreatedPlan> {
-  const created: ObjectRef[] = [];
+  const created: PlanObject[] = [];
   const uids = new Map<string, string>();
   const result: CreatedPlan = { uids };
   const createAll = async (objects: PlanObject[]) => {
@@ -52,12 +53,20 @@ export async function createPlanObjects(kube: KubeCluster, plan: Plan): Promise<
   return result;
 }
 
+type Labeled = ObjectRef & { labels?: Record<string, string> };
+
+/** Only objects still labeled with their lease are deleted: a name collision never costs a stranger's object. */
+const guardOf = (ref: Labeled) => {
+  const leaseHash = ref.labels?.[LABEL_LEASE];
+  return leaseHash ? { leaseHash } : undefined;
+};
+
 /** Deletes objects in dependency order; 404 counts as done. Returns what was actually deleted. */
-export async function deletePlanObjects(kube: KubeCluster, objects: readonly ObjectRef[]): Promise<ObjectRef[]> {
+export async function deletePlanObjects(kube: KubeCluster, objects: readonly Labeled[]): Promise<ObjectRef[]> {
   const deleted: ObjectRef[] = [];
   const errors: unknown[] = [];
   for (const group of deletionOrder(objects)) {
-    const outcomes = await Promise.allSettled(group.map((ref) => kube.delete(ref)));
+    const outcomes = await Promise.allSettled(group.map((ref) => kube.delete(ref, guardOf(ref))));
     outcomes.forEach((r, i) => {
       if (r.status === 'rejected') errors.push(r.reason);
       else if (r.value === 'deleted') deleted.push(group[i] as ObjectRef);

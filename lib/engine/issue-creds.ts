@@ -12,6 +12,7 @@ import {
   roleMode,
   upstream,
   type Lease,
+  type PlanObject,
   type Role,
 } from '../domain/index.js';
 import type { KubeCluster } from '../ports.js';
@@ -87,18 +88,21 @@ export async function issueCreds(
   await deps.leases.create(lease);
 
   let token;
+  let created: readonly PlanObject[] = [];
   try {
-    const created = await createPlanObjects(kube, plan);
-    if (plan.token.boundSecret && !created.anchorSecret) throw upstream('anchor Secret was not created');
+    const result = await createPlanObjects(kube, plan);
+    created = plan.objects;
+    if (plan.token.boundSecret && !result.anchorSecret) throw upstream('anchor Secret was not created');
     token = await kube.requestToken({
       namespace: plan.token.serviceAccount.namespace,
       serviceAccount: plan.token.serviceAccount.name,
       audiences: plan.token.audiences,
       expirationSeconds: plan.token.expirationSeconds,
-      ...(created.anchorSecret ? { boundSecret: created.anchorSecret } : {}),
+      ...(result.anchorSecret ? { boundSecret: result.anchorSecret } : {}),
     });
   } catch (err) {
-    await rollback(deps, kube, lease);
+    // Only what this attempt created: an AlreadyExists must never cost the existing object.
+    await rollback(deps, kube, lease, err instanceof PlanExecutionError ? err.created : created);
     throw err instanceof PlanExecutionError ? err.cause : err;
   }
 
@@ -106,7 +110,7 @@ export async function issueCreds(
   const activated = await deps.leases.transition(leaseId, ['pending'], { status: 'active', expires_at: expiresAt });
   if (!activated) {
     // The sweeper or TTL took the pending record; the token must not outlive its lease.
-    await rollback(deps, kube, lease);
+    await rollback(deps, kube, lease, plan.objects);
     throw upstream('the lease was expired while the token was being issued; try again');
   }
   const allWarnings = [...warnings];
@@ -123,9 +127,9 @@ export async function issueCreds(
   };
 }
 
-async function rollback(deps: EngineDeps, kube: KubeCluster, lease: Lease): Promise<void> {
+async function rollback(deps: EngineDeps, kube: KubeCluster, lease: Lease, created: readonly PlanObject[]): Promise<void> {
   try {
-    await deletePlanObjects(kube, lease.plan.objects);
+    await deletePlanObjects(kube, created);
     await deps.leases.delete(lease.lease_id);
   } catch {
     // Leave the pending record and labels: TTL → expire or the sweeper finish the job.

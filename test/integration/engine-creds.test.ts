@@ -147,6 +147,21 @@ describe('mode 3: generated role', () => {
     await eventually(async () => expect(await whoIs(token)).toBeUndefined(), { timeoutMs: 90_000, intervalMs: 1000 });
   });
 
+  test('a template name that collides with an existing ServiceAccount fails without deleting it', async () => {
+    await adminKubeConfig()
+      .makeApiClient(k8s.CoreV1Api)
+      .createNamespacedServiceAccount({ namespace: ns, body: { metadata: { name: 'fixed-name' } } });
+    await env.role('fixed-name', {
+      allowed_kubernetes_namespaces: [ns],
+      kubernetes_role_name: 'pod-reader',
+      name_template: '{{ .RoleName }}',
+    });
+    const err = await failure(issue('fixed-name'));
+    expect(err.status).toBe(409);
+    expect(await exists('ServiceAccount', 'fixed-name', ns)).toBe(true);
+    expect([...env.deps.leases.items.values()].filter((l) => l.role === 'fixed-name')).toEqual([]);
+  });
+
   test('a failure after the ServiceAccount exists leaves no object and no lease behind', async () => {
     const real = env.deps.kube;
     let failedLease = '';

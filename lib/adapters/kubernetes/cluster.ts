@@ -27,6 +27,7 @@ import {
 import type { AccessCheck, IssuedToken, KubeCluster, ManagedObject } from '../../ports.js';
 import type { ObjectRef, PlanKind, PlanObject, PolicyRule } from '../../domain/plan.js';
 import { KubeleaseError } from '../../domain/errors.js';
+import { LABEL_LEASE } from '../../domain/labels.js';
 import { hasStatus, mapKubeError, type KubeOperation } from './errors.js';
 
 export const MANAGED_BY_SELECTOR = 'app.kubernetes.io/managed-by=kubelease';
@@ -296,9 +297,21 @@ export class ClientNodeCluster implements KubeCluster {
     return { uid };
   }
 
-  async delete(ref: ObjectRef): Promise<'deleted' | 'absent'> {
+  /**
+   * With a guard, only an object labeled with that lease is deleted, and exactly the one that was
+   * read (uid precondition): a name collision never deletes an object kubelease does not own.
+   */
+  async delete(ref: ObjectRef, guard?: { leaseHash: string }): Promise<'deleted' | 'absent'> {
     const namespace = ClientNodeCluster.namespaceOf(ref);
-    const p = { name: ref.name, propagationPolicy: 'Background' };
+    const p: { name: string; propagationPolicy: string; body?: { preconditions: { uid: string } } } = {
+      name: ref.name,
+      propagationPolicy: 'Background',
+    };
+    if (guard) {
+      const current = await this.readObject(ref);
+      if (!current || current.metadata?.labels?.[LABEL_LEASE] !== guard.leaseHash || !current.metadata.uid) return 'absent';
+      p.body = { preconditions: { uid: current.metadata.uid } };
+    }
     const op: KubeOperation = { verb: 'delete', resource: RESOURCE[ref.kind], namespace: namespace || undefined, name: ref.name };
     const done = await this.read(op, async () => {
       switch (ref.kind) {
@@ -317,6 +330,28 @@ export class ClientNodeCluster implements KubeCluster {
       }
     });
     return done === undefined ? 'absent' : 'deleted';
+  }
+
+  private async readObject(ref: ObjectRef): Promise<{ metadata?: V1ObjectMeta } | undefined> {
+    const namespace = ClientNodeCluster.namespaceOf(ref);
+    const name = ref.name;
+    const op: KubeOperation = { verb: 'get', resource: RESOURCE[ref.kind], namespace: namespace || undefined, name };
+    return this.read(op, async (): Promise<{ metadata?: V1ObjectMeta }> => {
+      switch (ref.kind) {
+        case 'Secret':
+          return this.core.readNamespacedSecret({ name, namespace });
+        case 'ServiceAccount':
+          return this.core.readNamespacedServiceAccount({ name, namespace });
+        case 'Role':
+          return this.rbac.readNamespacedRole({ name, namespace });
+        case 'ClusterRole':
+          return this.rbac.readClusterRole({ name });
+        case 'RoleBinding':
+          return this.rbac.readNamespacedRoleBinding({ name, namespace });
+        case 'ClusterRoleBinding':
+          return this.rbac.readClusterRoleBinding({ name });
+      }
+    });
   }
 
   async requestToken(spec: {
@@ -398,6 +433,7 @@ export class ClientNodeCluster implements KubeCluster {
             name: m.name,
             labels: { ...(m.labels ?? {}) },
             annotations: { ...(m.annotations ?? {}) },
+            ...(m.creationTimestamp ? { createdAt: new Date(m.creationTimestamp) } : {}),
           });
         }
         cont = page.metadata?._continue || undefined;

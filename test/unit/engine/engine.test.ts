@@ -78,6 +78,23 @@ describe('issueCreds', () => {
     expect(deps.leases.items.size).toBe(0);
   });
 
+  test('an AlreadyExists on the ServiceAccount deletes nothing: the existing object is not ours', async () => {
+    cluster.failOn = (op, kind) => (op === 'create' && kind === 'ServiceAccount' ? new Error('already exists') : undefined);
+    await expect(issue()).rejects.toThrow('already exists');
+    expect(cluster.calls.filter((c) => c.startsWith('delete'))).toEqual([]);
+    expect(deps.leases.items.size).toBe(0);
+  });
+
+  test('revoke leaves alone an object of the same name that another lease owns', async () => {
+    const creds = await issue();
+    const sa = [...cluster.objects.values()].find((o) => o.kind === 'ServiceAccount');
+    if (!sa) throw new Error('no SA');
+    sa.labels = { ...sa.labels, 'kubelease.io/lease': 'someone-else' };
+    const { deleted } = await revokeLease(deps, { lease_id: creds.lease.lease_id }, ADMIN);
+    expect(deleted).toBe(2);
+    expect([...cluster.objects.values()].map((o) => o.kind)).toEqual(['ServiceAccount']);
+  });
+
   test('if the pending lease was taken by the sweeper meanwhile, the token is not handed out', async () => {
     const realTransition = deps.leases.transition.bind(deps.leases);
     deps.leases.transition = async () => false;

@@ -21,10 +21,14 @@ export class RecordingCluster implements KubeCluster {
     this.objects.set(`${o.kind}/${o.namespace ?? ''}/${o.name}`, { kind: o.kind, name: o.name, labels: o.labels, annotations: o.annotations, ...(o.namespace ? { namespace: o.namespace } : {}) });
     return { uid: `uid-${++this.uid}` };
   }
-  async delete(ref: ObjectRef) {
+  async delete(ref: ObjectRef, guard?: { leaseHash: string }) {
     this.calls.push(`delete ${ref.kind}`);
     this.check('delete', ref.kind);
-    return this.objects.delete(`${ref.kind}/${ref.namespace ?? ''}/${ref.name}`) ? ('deleted' as const) : ('absent' as const);
+    const key = `${ref.kind}/${ref.namespace ?? ''}/${ref.name}`;
+    const current = this.objects.get(key);
+    if (!current || (guard && current.labels['kubelease.io/lease'] !== guard.leaseHash)) return 'absent' as const;
+    this.objects.delete(key);
+    return 'deleted' as const;
   }
   async requestToken(spec: { expirationSeconds: number; boundSecret?: { name: string; uid: string } }): Promise<IssuedToken> {
     this.calls.push(`token${spec.boundSecret ? ' bound' : ''}`);
