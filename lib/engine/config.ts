@@ -1,4 +1,4 @@
-import { configReadView, conflict, mergeConfig, notFound, validateMount } from '../domain/index.js';
+import { configReadView, conflict, mergeConfig, notFound, validateMount, type ClusterConfig } from '../domain/index.js';
 import type { Caller, EngineDeps } from './deps.js';
 import { endLease } from './leases.js';
 import { assertAdmin, loadConfig } from './lookups.js';
@@ -8,6 +8,15 @@ export async function writeConfig(deps: EngineDeps, req: { mount: string; caller
   validateMount(req.mount);
   const existing = await deps.configs.get(req.mount);
   const config = mergeConfig(req.mount, existing, req.body);
+  if (existing && clusterOf(existing) !== clusterOf(config)) {
+    // Live leases' objects sit in the old cluster: revoke and expiry must still reach them.
+    const live = await deps.leases.listByMount(req.mount);
+    if (live.length > 0) {
+      throw conflict(
+        `kubernetes_host: mount "${req.mount}" has ${live.length} live lease(s) on the current cluster; revoke them before pointing it at another cluster`,
+      );
+    }
+  }
   await deps.configs.put(config);
   return configReadView(config);
 }
@@ -32,9 +41,15 @@ export async function deleteConfig(deps: EngineDeps, req: { mount: string; calle
     const kube = await deps.kube.forCluster(config);
     for (const lease of live) await endLease(deps, kube, lease);
   }
+  // The mount is decommissioned: its roles must not come back if the name is reused later.
+  await deps.roles.deleteAll(req.mount);
   await deps.configs.delete(req.mount);
   return { revoked: live.length };
 }
+
+/** Which cluster a config targets (credentials may rotate freely, the target may not). */
+const clusterOf = (c: ClusterConfig) =>
+  c.auth.kind === 'eks' ? `${c.kubernetes_host}|eks:${c.auth.eks_region}/${c.auth.eks_cluster_name}` : c.kubernetes_host;
 
 export async function listMounts(deps: EngineDeps, req: { caller: Caller }) {
   assertAdmin(deps, req.caller, 'list mounts');

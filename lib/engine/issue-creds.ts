@@ -19,7 +19,7 @@ import type { KubeCluster } from '../ports.js';
 import type { Caller, EngineDeps } from './deps.js';
 import { epochSeconds } from './deps.js';
 import { createPlanObjects, deletePlanObjects, PlanExecutionError } from './executor.js';
-import { assertMayIssue, loadCluster, loadRole } from './lookups.js';
+import { assertMayIssue, loadCluster, loadRoleForCaller } from './lookups.js';
 import { assertNamespaceAllowed } from './namespaces.js';
 
 export interface IssuedCreds {
@@ -40,7 +40,7 @@ export async function issueCreds(
   deps: EngineDeps,
   req: { mount: string; roleName: string; caller: Caller; body: unknown },
 ): Promise<IssuedCreds> {
-  const role = await loadRole(deps, req.mount, req.roleName);
+  const role = await loadRoleForCaller(deps, req.mount, req.roleName, req.caller);
   assertMayIssue(deps, role, req.caller);
   const creds = parseCredsRequest(req.body);
   const { config, kube } = await loadCluster(deps, req.mount);

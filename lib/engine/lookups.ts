@@ -29,6 +29,14 @@ export async function loadRole(deps: EngineDeps, mount: string, name: string): P
   return parseStoredRole(mount, name, item);
 }
 
+/** For non-admins a missing role looks like a forbidden one: role names are not probed this way. */
+export async function loadRoleForCaller(deps: EngineDeps, mount: string, name: string, caller: Caller): Promise<Role> {
+  const item = await deps.roles.get(mount, name);
+  if (!item && !isAdmin(deps, caller)) throw forbidden(`${caller.arn} is not in allowed_principals of role "${name}"`);
+  if (!item) throw notFound(`role "${name}" does not exist on mount "${mount}"`);
+  return parseStoredRole(mount, name, item);
+}
+
 export async function loadConfig(deps: EngineDeps, mount: string): Promise<ClusterConfig> {
   const config = await deps.configs.get(mount);
   if (!config) throw notFound(`mount "${mount}" is not configured: write /v1/${mount}/config first`);

@@ -267,7 +267,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     const isList = req.headers[LIST_HEADER] === nonce;
     handle(req, requestId)
       .catch((e: unknown) => {
-        log(`internal error for ${req.method} ${req.url}: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
+        log(`internal error for ${req.method} ${loggable(req.url)}: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
         return { reply: errorReply(500, 'internal error'), who: undefined };
       })
       .then(({ reply, who }) => {
@@ -276,7 +276,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
         // a 204 has no body; anything else without one gets an explicit empty body
         if (reply.status === 204) res.writeHead(204, headers).end();
         else res.writeHead(reply.status, headers).end(reply.body ?? '');
-        log(`${isList ? 'LIST' : req.method} ${req.url} → ${reply.status} (${Date.now() - started} ms${who ? `, ${who}` : ''})`);
+        log(`${isList ? 'LIST' : req.method} ${loggable(req.url)} → ${reply.status} (${Date.now() - started} ms${who ? `, ${who}` : ''})`);
       })
       .catch(() => res.destroy());
   });
@@ -331,4 +331,11 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
         }, 2000).unref();
       })),
   };
+}
+
+/** A request path for logs: presigned-URL credentials (X-Amz-*) are replayable, so they are cut. */
+export function loggable(url: string | undefined): string {
+  const parsed = new URL(url ?? '/', 'http://local');
+  for (const key of [...parsed.searchParams.keys()]) if (/^x-amz-/i.test(key)) parsed.searchParams.delete(key);
+  return `${parsed.pathname}${parsed.search}`;
 }

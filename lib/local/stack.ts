@@ -14,7 +14,8 @@ import * as k8s from '@kubernetes/client-node';
 import { createDocumentClient, createTables } from '../adapters/dynamodb/client.js';
 import { TABLE_ENV, localTableNames, type TableKey, type TableNames } from '../adapters/dynamodb/tables.js';
 import type { EngineDeps } from '../engine/deps.js';
-import { writeConfig, writeRole } from '../engine/index.js';
+import { mergeConfig } from '../domain/index.js';
+import { writeRole } from '../engine/index.js';
 import type { SweepReport } from '../engine/sweep.js';
 import { handleExpire } from '../lambda/expire-handler.js';
 import { handleHttp } from '../lambda/http-handler.js';
@@ -217,12 +218,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const mount = options.mount ?? LOCAL_MOUNT;
     const firstStart = (await deps.configs.get(mount)) === undefined;
     const brokerToken = owned ? bed.broker.token : await requestBrokerToken(bed).catch(() => bed.broker.token);
-    const pointMount = (jwt: string) =>
-      writeConfig(deps, {
-        mount,
-        caller: admin,
-        body: { kubernetes_host: bed.apiserver.url, kubernetes_ca_cert: bed.apiserver.caPem, service_account_jwt: jwt },
-      });
+    // Not writeConfig: that refuses a new kubernetes_host while leases live (another cluster),
+    // but here it is the same persisted cluster (same etcd) that came back on another port.
+    const pointMount = async (jwt: string) => {
+      const body = { kubernetes_host: bed.apiserver.url, kubernetes_ca_cert: bed.apiserver.caPem, service_account_jwt: jwt };
+      await deps.configs.put(mergeConfig(mount, await deps.configs.get(mount), body));
+    };
     await pointMount(brokerToken);
     if (firstStart) {
       await ensureDemoClusterRole(bed);

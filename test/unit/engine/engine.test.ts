@@ -186,3 +186,25 @@ describe('requiredPermissions', () => {
     expect(requiredPermissions(sa, 'team', false).map((n) => n.resource)).toEqual(['serviceaccounts', 'secrets', 'secrets']);
   });
 });
+
+describe('mount lifecycle', () => {
+  test('re-pointing a mount at another cluster is a 409 while leases live; rotating its credentials is fine', async () => {
+    await issue();
+    const moved = await failure(writeConfig(deps, { mount: 'c1', caller: ADMIN, body: { kubernetes_host: 'https://10.0.0.9:6443' } }));
+    expect(moved.status).toBe(409);
+    expect(moved.message).toMatch(/kubernetes_host.*live lease/);
+    await writeConfig(deps, { mount: 'c1', caller: ADMIN, body: { service_account_jwt: JWT.replace('c2ln', 'bmV3') } });
+  });
+
+  test('deleting a mount deletes its roles, so a reused mount name starts empty', async () => {
+    await deleteConfig(deps, { mount: 'c1', caller: ADMIN, force: false });
+    expect(await deps.roles.list('c1')).toEqual([]);
+  });
+
+  test('a non-admin cannot tell a missing role from a forbidden one', async () => {
+    const missing = await failure(issue('no-such-role', OTHER));
+    const forbiddenRole = await failure(issue('gen', OTHER));
+    expect([missing.status, forbiddenRole.status]).toEqual([403, 403]);
+    expect((await failure(issue('no-such-role', ADMIN))).status).toBe(404);
+  });
+});

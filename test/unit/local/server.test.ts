@@ -142,3 +142,11 @@ const hasCurl = existsSync('/usr/bin/curl');
   const bad = await curl([...sig, '--user', `${admin.access_key_id}:nope`, `${server.url}/v1/mounts?list=true`]);
   expect(bad.split('\n').pop()).toBe('403');
 });
+
+describe('request log lines', () => {
+  test('drop presigned-URL credentials but keep the rest of the query', async () => {
+    const { loggable } = await import('../../../lib/local/server.js');
+    const line = loggable('/v1/local/roles?list=true&X-Amz-Credential=AKIA%2F20261125&X-Amz-Signature=abc&X-Amz-Security-Token=tok');
+    expect(line).toBe('/v1/local/roles?list=true');
+  });
+});
