@@ -1,5 +1,6 @@
 import { configReadView, conflict, mergeConfig, notFound, validateMount, type ClusterConfig } from '../domain/index.js';
 import type { Caller, EngineDeps } from './deps.js';
+import { forEachBounded } from './bounded.js';
 import { endLease } from './leases.js';
 import { assertAdmin, loadConfig } from './lookups.js';
 
@@ -39,7 +40,9 @@ export async function deleteConfig(deps: EngineDeps, req: { mount: string; calle
   }
   if (live.length > 0) {
     const kube = await deps.kube.forCluster(config);
-    for (const lease of live) await endLease(deps, kube, lease);
+    await forEachBounded(live, 8, () => true, async (lease) => {
+      await endLease(deps, kube, lease);
+    });
   }
   // The mount is decommissioned: its roles must not come back if the name is reused later.
   await deps.roles.deleteAll(req.mount);

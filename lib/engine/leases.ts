@@ -98,7 +98,8 @@ export async function listLeases(
 
 function leaseIdFrom(body: unknown): unknown {
   if (typeof body !== 'object' || body === null) throw invalid('lease_id: required (JSON body {"lease_id": "..."})');
-  const extra = Object.keys(body).filter((k) => k !== 'lease_id' && k !== 'increment');
+  // Vault clients may send `increment` (renew) or `sync` (revoke); both are accepted and ignored
+  const extra = Object.keys(body).filter((k) => k !== 'lease_id' && k !== 'increment' && k !== 'sync');
   if (extra.length > 0) throw invalid(extra.map((k) => `${k}: unknown field`));
   return (body as { lease_id?: unknown }).lease_id;
 }

@@ -3,6 +3,7 @@ import type { KubeCluster, ManagedObject } from '../ports.js';
 import type { EngineDeps } from './deps.js';
 import { epochSeconds } from './deps.js';
 import { deletePlanObjects } from './executor.js';
+import { forEachBounded } from './bounded.js';
 import { endLease } from './leases.js';
 
 export interface SweepReport {
@@ -81,22 +82,6 @@ export function isOrphan(o: ManagedObject, live: Map<string, Lease>, now: number
   const leaseGone = hash !== undefined && !live.has(hash);
   const oldEnough = o.createdAt === undefined || epochSeconds(o.createdAt) + graceSeconds < now;
   return expired || (leaseGone && oldEnough);
-}
-
-async function forEachBounded<T>(
-  items: T[],
-  limit: number,
-  timeLeft: () => boolean,
-  fn: (item: T) => Promise<void>,
-): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length && timeLeft()) {
-      const item = items[next++] as T;
-      await fn(item);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
 
 const describe = (err: unknown) => (err instanceof Error ? err.message : String(err));
