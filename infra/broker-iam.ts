@@ -28,6 +28,8 @@ export const FUNCTION_ACCESS: Record<BrokerFunction, FunctionAccess> = {
   // write config reads the old item (decrypts the JWT) and seals the new one; force delete revokes leases
   config: {
     config: ['GetItem', 'PutItem', 'DeleteItem', 'Scan'],
+    // deleting a mount deletes its roles
+    roles: ['Query', 'DeleteItem'],
     leases: ['Query', 'UpdateItem', 'DeleteItem'],
     kms: ['kms:Decrypt', 'kms:GenerateDataKey'],
   },

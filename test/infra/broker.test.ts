@@ -478,7 +478,7 @@ describe('grants cover what the engine calls', () => {
   // store method → DynamoDB action, per lib/adapters/dynamodb/*-store.ts
   const STORE_ACTIONS: Record<string, Record<string, string[]>> = {
     configs: { get: ['GetItem'], put: ['PutItem'], delete: ['DeleteItem'], list: ['Scan'] },
-    roles: { get: ['GetItem'], put: ['PutItem'], delete: ['DeleteItem'], list: ['Query'], deleteAll: ['Query', 'BatchWriteItem'] },
+    roles: { get: ['GetItem'], put: ['PutItem'], delete: ['DeleteItem'], list: ['Query'], deleteAll: ['Query', 'DeleteItem'] },
     leases: { create: ['PutItem'], get: ['GetItem'], transition: ['UpdateItem'], delete: ['DeleteItem'], listByMount: ['Query'] },
   };
   const TABLE_OF: Record<string, 'config' | 'roles' | 'leases'> = { configs: 'config', roles: 'roles', leases: 'leases' };

@@ -5,7 +5,6 @@
  * too); `put` writes the given attributes with the key attributes set from its arguments.
  */
 import {
-  BatchWriteCommand,
   DeleteCommand,
   GetCommand,
   PutCommand,
@@ -13,8 +12,7 @@ import {
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
 import type { RoleStore } from '../../ports.js';
-import { call, sleep } from './util.js';
-import { KubeleaseError } from '../../domain/errors.js';
+import { call } from './util.js';
 
 export interface DynamoRoleStoreOptions {
   client: DynamoDBDocumentClient;
@@ -59,22 +57,11 @@ export class DynamoRoleStore implements RoleStore {
     return names.sort();
   }
 
+  /** One DeleteItem per role (a mount has a handful): no function needs BatchWriteItem. */
   async deleteAll(mount: string): Promise<void> {
     const names = await this.keys(mount);
-    for (let i = 0; i < names.length; i += 25) {
-      let requests: { DeleteRequest: { Key: Record<string, unknown> } }[] = names
-        .slice(i, i + 25)
-        .map((name) => ({ DeleteRequest: { Key: { mount, name } } }));
-      for (let attempt = 0; requests.length > 0; attempt++) {
-        if (attempt > 8) throw new KubeleaseError('unavailable', `DynamoDB BatchWriteItem on ${this.table}: items left unprocessed`);
-        if (attempt > 0) await sleep(Math.min(50 * 2 ** attempt, 2000));
-        const out = await call(this.table, 'BatchWriteItem', () =>
-          this.client.send(new BatchWriteCommand({ RequestItems: { [this.table]: requests } })),
-        );
-        requests = (out.UnprocessedItems?.[this.table] ?? []).filter(
-          (r): r is { DeleteRequest: { Key: Record<string, unknown> } } => r.DeleteRequest?.Key !== undefined,
-        );
-      }
+    for (let i = 0; i < names.length; i += 10) {
+      await Promise.all(names.slice(i, i + 10).map((name) => this.delete(mount, name)));
     }
   }
 
