@@ -313,7 +313,7 @@ export class ClientNodeCluster implements KubeCluster {
       p.body = { preconditions: { uid: current.metadata.uid } };
     }
     const op: KubeOperation = { verb: 'delete', resource: RESOURCE[ref.kind], namespace: namespace || undefined, name: ref.name };
-    const done = await this.read(op, async () => {
+    const remove = this.read(op, async () => {
       switch (ref.kind) {
         case 'Secret':
           return this.core.deleteNamespacedSecret({ ...p, namespace });
@@ -328,6 +328,11 @@ export class ClientNodeCluster implements KubeCluster {
         case 'ClusterRoleBinding':
           return this.rbac.deleteClusterRoleBinding(p);
       }
+    });
+    // A uid precondition that fails (409) means the object read was replaced meanwhile: not ours.
+    const done = await remove.catch((err: unknown) => {
+      if (guard && err instanceof KubeleaseError && err.kind === 'conflict') return undefined;
+      throw err;
     });
     return done === undefined ? 'absent' : 'deleted';
   }
