@@ -88,10 +88,8 @@ export async function issueCreds(
   await deps.leases.create(lease);
 
   let token;
-  let created: readonly PlanObject[] = [];
   try {
     const result = await createPlanObjects(kube, plan);
-    created = plan.objects;
     if (plan.token.boundSecret && !result.anchorSecret) throw upstream('anchor Secret was not created');
     token = await kube.requestToken({
       namespace: plan.token.serviceAccount.namespace,
@@ -101,8 +99,9 @@ export async function issueCreds(
       ...(result.anchorSecret ? { boundSecret: result.anchorSecret } : {}),
     });
   } catch (err) {
-    // Only what this attempt created: an AlreadyExists must never cost the existing object.
-    await rollback(deps, kube, lease, err instanceof PlanExecutionError ? err.created : created);
+    // Only what this attempt created (all of the plan once createPlanObjects returned): an
+    // AlreadyExists must never cost the existing object.
+    await rollback(deps, kube, lease, err instanceof PlanExecutionError ? err.created : plan.objects);
     throw err instanceof PlanExecutionError ? err.cause : err;
   }
 

@@ -1,6 +1,7 @@
 import {
   anyPrincipalMatches,
   forbidden,
+  isKubeleaseError,
   notFound,
   parseStoredRole,
   type ClusterConfig,
@@ -19,7 +20,7 @@ export function assertAdmin(deps: EngineDeps, caller: Caller, action: string): v
 
 export function assertMayIssue(deps: EngineDeps, role: Role, caller: Caller): void {
   if (isAdmin(deps, caller) || anyPrincipalMatches(role.allowed_principals, caller.arn)) return;
-  throw forbidden(`${caller.arn} is not in allowed_principals of role "${role.name}"`);
+  throw notAllowed(caller, role.name);
 }
 
 /** Reads and re-validates a stored role: a console edit that breaks a rule fails closed (422). */
@@ -31,11 +32,15 @@ export async function loadRole(deps: EngineDeps, mount: string, name: string): P
 
 /** For non-admins a missing role looks like a forbidden one: role names are not probed this way. */
 export async function loadRoleForCaller(deps: EngineDeps, mount: string, name: string, caller: Caller): Promise<Role> {
-  const item = await deps.roles.get(mount, name);
-  if (!item && !isAdmin(deps, caller)) throw forbidden(`${caller.arn} is not in allowed_principals of role "${name}"`);
-  if (!item) throw notFound(`role "${name}" does not exist on mount "${mount}"`);
-  return parseStoredRole(mount, name, item);
+  try {
+    return await loadRole(deps, mount, name);
+  } catch (err) {
+    if (isKubeleaseError(err) && err.kind === 'not_found' && !isAdmin(deps, caller)) throw notAllowed(caller, name);
+    throw err;
+  }
 }
+
+const notAllowed = (caller: Caller, role: string) => forbidden(`${caller.arn} is not in allowed_principals of role "${role}"`);
 
 export async function loadConfig(deps: EngineDeps, mount: string): Promise<ClusterConfig> {
   const config = await deps.configs.get(mount);
