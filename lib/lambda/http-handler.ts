@@ -66,7 +66,6 @@ export async function handleHttp(
   const mount = req?.pathParameters.mount;
   const role = req?.pathParameters.role ?? req?.pathParameters.name;
   const leaseId = leaseIdOf(res, req);
-  logger.resetKeys(); // outside middy (local stack) keys must not carry over between requests
   logger.appendKeys({ request_id: requestId, op, caller: req?.caller.arn, mount, role, lease_id: leaseId });
   deps().audit?.record({
     action: `${req?.method ?? event.httpMethod} ${op}`,

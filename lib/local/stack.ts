@@ -28,6 +28,14 @@ import { StreamPoller } from './stream-poller.js';
 import { BROKER_NAMESPACE, BROKER_SERVICE_ACCOUNT, ISSUER, checkJava, ensureKubeBinaries, startTestBed, type TestBed, type TestBedInfo } from './testbed.js';
 
 export const LOCAL_MOUNT = 'local';
+
+/** Each call is one invocation, as injectLambdaContext({resetKeys: true}) makes it in Lambda: no log keys carry over. */
+const asInvocation =
+  <A extends unknown[], R>(handler: (...args: A) => R) =>
+  (...args: A): R => {
+    logger.resetKeys();
+    return handler(...args);
+  };
 export const DEFAULT_SWEEP_SECONDS = 60;
 /** the broker token is re-requested this often (the bed's token lives 12 h) */
 const BROKER_TOKEN_TTL_SECONDS = 12 * 3600;
@@ -249,11 +257,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       region: bed.dynamodb.region,
       credentials: bed.dynamodb.credentials,
       tableName: tables.leases,
-      // like injectLambdaContext({resetKeys: true}): no log keys leak from one invocation to the next
-      handler: (event) => {
-        logger.resetKeys();
-        return handleExpire(event);
-      },
+      handler: asInvocation(handleExpire),
       intervalMs: options.pollIntervalMs ?? 1000,
       log,
     });
@@ -263,7 +267,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     // 5. sweep timer, one run at a time
     let sweeping: Promise<SweepReport> | undefined;
     const sweepNow = () =>
-      (sweeping ??= Promise.resolve(logger.resetKeys()).then(() => handleSweep({ getRemainingTimeInMillis: () => 5 * 60_000 })).finally(() => {
+      (sweeping ??= asInvocation(handleSweep)({ getRemainingTimeInMillis: () => 5 * 60_000 }).finally(() => {
         sweeping = undefined;
       }));
     const sweepSeconds = options.sweepSeconds ?? int(env.KUBELEASE_SWEEP_SECONDS) ?? DEFAULT_SWEEP_SECONDS;
@@ -292,10 +296,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       credentials: credentials.credentials,
       port,
       log: options.requestLog ?? log,
-      invoke: (fn, event, ctx) => {
-        logger.resetKeys();
-        return handleHttp(fn, event, ctx);
-      },
+      invoke: asInvocation(handleHttp),
     });
     cleanups.push(() => server.close());
 
