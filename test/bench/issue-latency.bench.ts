@@ -5,22 +5,12 @@
  * Prints medians and ratios; asserts nothing about absolute time.
  */
 import * as k8s from '@kubernetes/client-node';
-import { ClusterFactory } from '../../lib/adapters/kubernetes/factory.js';
-import { MemoryConfigStore, MemoryLeaseStore, MemoryRoleStore, randomIds } from '../../lib/adapters/memory/index.js';
+import { randomIds } from '../../lib/adapters/memory/index.js';
 import { buildPlan, leaseHash, newLeaseId, parseStoredRole } from '../../lib/domain/index.js';
-import {
-  createPlanObjects,
-  defaultSettings,
-  deletePlanObjects,
-  issueCreds,
-  revokeLease,
-  writeConfig,
-  writeRole,
-  type EngineDeps,
-} from '../../lib/engine/index.js';
+import { createPlanObjects, deletePlanObjects, issueCreds, revokeLease } from '../../lib/engine/index.js';
 import type { TestBedInfo } from '../../lib/local/testbed.js';
+import { ADMIN, bedEngine } from '../support/engine.js';
 
-const ADMIN = { arn: 'arn:aws:iam::123456789012:user/bench-admin' };
 const ROUNDS = Number(process.env.KUBELEASE_BENCH_ROUNDS ?? 8);
 
 const median = (xs: number[]) => {
@@ -45,28 +35,15 @@ export async function runIssueBench(bed: TestBedInfo, print: (line: string) => v
     body: { metadata: { name: 'pod-reader' }, rules: [{ apiGroups: [''], resources: ['pods'], verbs: ['list'] }] },
   });
 
-  const deps: EngineDeps = {
-    configs: new MemoryConfigStore(),
-    roles: new MemoryRoleStore(),
-    leases: new MemoryLeaseStore(),
-    kube: new ClusterFactory(),
-    clock: { now: () => new Date() },
-    ids: randomIds,
-    settings: { ...defaultSettings, adminPrincipals: [ADMIN.arn] },
-  };
-  const mount = 'bench';
-  await writeConfig(deps, {
-    mount,
-    caller: ADMIN,
-    body: { kubernetes_host: bed.apiserver.url, kubernetes_ca_cert: bed.apiserver.caPem, service_account_jwt: bed.broker.token },
-  });
+  const engine = await bedEngine('bench', bed);
+  const { deps, mount } = engine;
   const roles: Record<string, Record<string, unknown>> = {
     'existing-sa': { service_account_name: 'deployer' },
     'bind-role': { kubernetes_role_name: 'pod-reader' },
     generated: { generated_role_rules: 'rules:\n- apiGroups: [""]\n  resources: ["pods"]\n  verbs: ["list"]\n' },
   };
   for (const [name, body] of Object.entries(roles)) {
-    await writeRole(deps, { mount, name, caller: ADMIN, body: { allowed_kubernetes_namespaces: namespace, ...body } });
+    await engine.role(name, { allowed_kubernetes_namespaces: namespace, ...body });
   }
 
   // warm-up: TLS connection, caches

@@ -9,14 +9,12 @@ import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Sha256 } from '@aws-crypto/sha256-js';
 import { GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import * as k8s from '@kubernetes/client-node';
-import { HttpRequest } from '@smithy/protocol-http';
-import { SignatureV4 } from '@smithy/signature-v4';
 import { logger } from '../../lib/lambda/observability.js';
 import { principal, type LocalPrincipal } from '../../lib/local/credentials.js';
 import { startLocalStack, type LocalStack } from '../../lib/local/stack.js';
+import { signedHeaders } from '../support/signed-fetch.js';
 import { adminKubeConfig, dynamoClient, eventually, loadBed, statusOf, tokenKubeConfig, uniqueSuffix } from '../support/bed.js';
 
 const T = 120_000;
@@ -58,30 +56,7 @@ interface Res {
 async function call(p: LocalPrincipal | undefined, method: string, pathAndQuery: string, body?: unknown, signingDate?: Date): Promise<Res> {
   const url = new URL(stack.url + pathAndQuery);
   const text = body === undefined ? undefined : JSON.stringify(body);
-  let headers: Record<string, string> = { host: url.host, ...(text !== undefined ? { 'content-type': 'application/json' } : {}) };
-  if (p) {
-    const signer = new SignatureV4({
-      credentials: { accessKeyId: p.access_key_id, secretAccessKey: p.secret_access_key, ...(p.session_token ? { sessionToken: p.session_token } : {}) },
-      region: 'eu-central-1',
-      service: 'execute-api',
-      sha256: Sha256,
-    });
-    const signed = await signer.sign(
-      new HttpRequest({
-        method,
-        protocol: 'http:',
-        hostname: url.hostname,
-        port: Number(url.port),
-        path: url.pathname,
-        query: Object.fromEntries(url.searchParams),
-        headers,
-        ...(text !== undefined ? { body: text } : {}),
-      }),
-      signingDate ? { signingDate } : {},
-    );
-    headers = signed.headers;
-  }
-  const { host: _host, ...sendHeaders } = headers;
+  const sendHeaders = await signedHeaders(p, { method, url, region: 'eu-central-1', ...(text !== undefined ? { body: text } : {}), ...(signingDate ? { signingDate } : {}) });
   const res = await fetch(url, { method, headers: sendHeaders, ...(text !== undefined ? { body: text } : {}) });
   const raw = await res.text();
   return { status: res.status, body: raw ? (JSON.parse(raw) as Res['body']) : {} };

@@ -2,7 +2,7 @@
 import { ClusterFactory } from '../../lib/adapters/kubernetes/factory.js';
 import { MemoryAudit, MemoryConfigStore, MemoryLeaseStore, MemoryRoleStore, randomIds } from '../../lib/adapters/memory/index.js';
 import { defaultSettings, writeConfig, writeRole, type Caller, type EngineDeps } from '../../lib/engine/index.js';
-import { loadBed } from './bed.js';
+import { loadBed, type TestBedInfo } from './bed.js';
 
 export const ADMIN: Caller = { arn: 'arn:aws:iam::123456789012:user/platform-admin' };
 export const CI_ROLE_ARN = 'arn:aws:iam::123456789012:role/ci-deployer';
@@ -15,8 +15,7 @@ export interface BedEngine {
   role(name: string, body: Record<string, unknown>): Promise<void>;
 }
 
-export async function bedEngine(mount = 'bed'): Promise<BedEngine> {
-  const bed = loadBed();
+export async function bedEngine(mount = 'bed', bed: TestBedInfo = loadBed()): Promise<BedEngine> {
   const deps = {
     configs: new MemoryConfigStore(),
     roles: new MemoryRoleStore(),

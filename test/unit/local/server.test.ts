@@ -5,12 +5,10 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import net from 'node:net';
-import { Sha256 } from '@aws-crypto/sha256-js';
-import { HttpRequest } from '@smithy/protocol-http';
-import { SignatureV4 } from '@smithy/signature-v4';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { generateCredentials, principal, type LocalPrincipal } from '../../../lib/local/credentials.js';
 import { startLocalServer, type LocalServer } from '../../../lib/local/server.js';
+import { signedHeaders } from '../../support/signed-fetch.js';
 
 const creds = generateCredentials();
 const admin = principal(creds, 'admin');
@@ -34,26 +32,7 @@ beforeEach(() => (calls.length = 0));
 
 async function send(p: LocalPrincipal | undefined, method: string, pathAndQuery: string, body?: string, extra: Record<string, string> = {}) {
   const url = new URL(server.url + pathAndQuery);
-  const headers: Record<string, string> = { host: url.host, ...extra };
-  if (body !== undefined) headers['content-type'] = 'application/json';
-  if (p) {
-    const signer = new SignatureV4({
-      credentials: { accessKeyId: p.access_key_id, secretAccessKey: p.secret_access_key, ...(p.session_token ? { sessionToken: p.session_token } : {}) },
-      region: 'us-east-1',
-      service: 'execute-api',
-      sha256: Sha256,
-    });
-    const query: Record<string, string | string[]> = {};
-    for (const k of new Set(url.searchParams.keys())) {
-      const all = url.searchParams.getAll(k);
-      query[k] = all.length === 1 ? all[0]! : all;
-    }
-    const signed = await signer.sign(
-      new HttpRequest({ method, protocol: 'http:', hostname: url.hostname, port: Number(url.port), path: url.pathname, query, headers, ...(body !== undefined ? { body } : {}) }),
-    );
-    Object.assign(headers, signed.headers);
-  }
-  delete headers.host;
+  const headers = await signedHeaders(p, { method, url, headers: extra, ...(body !== undefined ? { body } : {}) });
   const res = await fetch(url, { method, headers, ...(body !== undefined ? { body } : {}) });
   const text = await res.text();
   return { status: res.status, headers: res.headers, body: text ? (JSON.parse(text) as Record<string, unknown>) : undefined };
