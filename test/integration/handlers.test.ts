@@ -295,7 +295,8 @@ describe('expiry paths', () => {
           },
         },
       });
-    await new Promise((r) => setTimeout(r, 1500)); // older than the 1 s orphan grace set above
+    // older than the 1 s orphan grace set above, in whole seconds as creationTimestamp counts them
+    await new Promise((r) => setTimeout(r, 2100));
     const report = await sweepNow();
     expect(report.failures).toEqual([]);
     expect(report.expiredLeases).toBeGreaterThanOrEqual(1);
