@@ -2,7 +2,7 @@
  * `npm run bench`: starts the real test bed once, runs the benchmarks in test/bench side by
  * side, prints ratios, stops the bed. Nothing here fails on a slow machine.
  */
-import { ensureKubeBinaries, checkJava, startTestBed, type TestBed } from '../lib/local/testbed.js';
+import { ensureKubeBinaries, startTestBed, type TestBed } from '../lib/local/testbed.js';
 import { runIssueBench } from '../test/bench/issue-latency.bench.js';
 
 const say = (msg: string) => process.stderr.write(`[kubelease bench] ${msg}\n`);
@@ -16,9 +16,8 @@ process.on('SIGINT', () => void stop(130));
 process.on('SIGTERM', () => void stop(143));
 
 try {
-  await checkJava();
-  await ensureKubeBinaries(say);
-  bed = await startTestBed({ log: say });
+  const kubeBinDir = await ensureKubeBinaries(say);
+  bed = await startTestBed({ kubeBinDir, log: say });
   await runIssueBench(bed);
   await stop(0);
 } catch (err) {

@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { BedError, REPO_ROOT, checkJava, ensureKubeBinaries, startTestBed, type TestBed } from '../lib/local/testbed.js';
+import { BedError, REPO_ROOT, ensureKubeBinaries, startTestBed, type TestBed } from '../lib/local/testbed.js';
 
 const say = (msg: string) => process.stderr.write(`[kubelease test bed] ${msg}\n`);
 const args = process.argv.slice(2);
@@ -100,7 +100,7 @@ async function main(): Promise<number> {
   const env: NodeJS.ProcessEnv = { ...process.env };
   if (needsBed(args)) {
     const t0 = Date.now();
-    await checkJava(); // fail fast, before a first (long) kube build
+    // installs what the bed runs on (etcd, a JDK, kubectl) and builds the kube binaries once
     const binDir = await ensureKubeBinaries((l) => say(l));
     say('starting etcd, kube-apiserver, kube-controller-manager, DynamoDB Local');
     bed = await startTestBed({ kubeBinDir: binDir, log: (l) => say(l) });

@@ -25,7 +25,7 @@ import { handleSweep } from '../lambda/sweep-handler.js';
 import { ADMIN_USER_ARN, CI_ROLE_ARN, dataDir, loadOrCreateCredentials, type LoadedCredentials } from './credentials.js';
 import { DEFAULT_PORT, startLocalServer, type LocalServer } from './server.js';
 import { StreamPoller } from './stream-poller.js';
-import { BROKER_NAMESPACE, BROKER_SERVICE_ACCOUNT, ISSUER, checkJava, ensureKubeBinaries, startTestBed, type TestBed, type TestBedInfo } from './testbed.js';
+import { BROKER_NAMESPACE, BROKER_SERVICE_ACCOUNT, ISSUER, ensureKubeBinaries, startTestBed, type TestBed, type TestBedInfo } from './testbed.js';
 
 export const LOCAL_MOUNT = 'local';
 
@@ -182,9 +182,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     } else {
       const dir = path.join(dataDir(env), 'bed');
       mkdirSync(dir, { recursive: true, mode: 0o700 });
-      log('checking kube-apiserver/kube-controller-manager build (the first run builds them from source: 10-16 min)');
+      log('checking kube-apiserver/kube-controller-manager build (the first run installs the Debian packages of the bed and builds them from source: 10-17 min)');
       const binDir = await ensureKubeBinaries((l) => log(`  ${l}`));
-      await checkJava();
       log(`starting etcd, kube-apiserver, kube-controller-manager and DynamoDB Local (data in ${dir})`);
       owned = await startTestBed({ dataDir: dir, persist: true, kubeBinDir: binDir, log: (l) => log(`  ${l}`) });
       cleanups.push(() => owned?.stop());
