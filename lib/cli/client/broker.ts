@@ -127,7 +127,7 @@ function apiError(method: string, path: string, res: HttpResponse): ApiError {
   }
   const requestId = res.headers['x-amzn-requestid'] ?? res.headers['x-amz-apigw-id'];
   const where = `${method} ${path.replace(/\?.*$/, '')}`;
-  const detail = errors.length ? errors.join('; ') : `HTTP ${res.status}`;
+  const detail = errors.length ? errors.join('; ').replace(/\.$/, '') : `HTTP ${res.status}`;
   const withId = res.status >= 500 && requestId ? ` (request id ${String(requestId)})` : '';
   return new ApiError(res.status, errors, `${where}: ${res.status} ${detail}${withId}`, fixFor(res.status, errors));
 }
