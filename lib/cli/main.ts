@@ -1,12 +1,18 @@
 /**
- * Entry of the `kubelease` bin (built to dist/cli by scripts/build-cli.mjs). The exec plugin's
- * cache hit is answered here with Node built-ins only; everything else loads the command router,
- * and each command loads what it needs (the AWS SDK and the signer only when a request is made).
+ * Entry of the `kubelease` bin, built (scripts/build-cli.mjs) into ONE CommonJS file with the
+ * exec plugin's cache-hit path and nothing else: kubectl runs the plugin on every invocation,
+ * so a hit loads two small files and Node built-ins. Everything else — the command router, each
+ * command, the AWS SDK and the signer — is the code-split ESM build behind `./full.js`.
  */
 import { tryCacheHit } from './exec/fast.js';
 
 const argv = process.argv.slice(2);
 if (!(argv[0] === 'exec-credential' && tryCacheHit(argv.slice(1), process.env, (s) => process.stdout.write(s)))) {
-  const { runCli } = await import('./router.js');
-  process.exitCode = await runCli(argv);
+  import('./full.js').then(
+    (full) => full.main(argv),
+    (e: unknown) => {
+      process.stderr.write(`kubelease: cannot load the CLI (${e instanceof Error ? e.message : String(e)}); fix: rebuild it with npm run build:cli\n`);
+      process.exitCode = 1;
+    },
+  );
 }

@@ -17,7 +17,7 @@ import type { TestBedInfo } from '../../lib/local/testbed.js';
 
 const ROUNDS = Number(process.env.KUBELEASE_BENCH_ROUNDS ?? 8);
 const HIT_ROUNDS = Math.max(10, ROUNDS * 3);
-const BIN = path.join(process.cwd(), 'bin', 'kubelease.mjs');
+const BIN = path.join(process.cwd(), 'bin', 'kubelease.cjs');
 
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);

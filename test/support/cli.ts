@@ -1,5 +1,5 @@
 /**
- * Running the built `kubelease` CLI (bin/kubelease.mjs → dist/cli, built by npm test before
+ * Running the built `kubelease` CLI (bin/kubelease.cjs → dist/cli, built by npm test before
  * jest starts) as users do: a child process with its own HOME, cache dir and AWS identity,
  * against a local stack started in this test file on the test bed. `kubelease` is also put on
  * PATH so kubectl finds the exec plugin by name.
@@ -14,7 +14,7 @@ import { startLocalStack, type LocalStack } from '../../lib/local/stack.js';
 import { loadBed, uniqueSuffix } from './bed.js';
 
 export const REPO = process.cwd();
-export const CLI_BIN = path.join(REPO, 'bin', 'kubelease.mjs');
+export const CLI_BIN = path.join(REPO, 'bin', 'kubelease.cjs');
 
 export interface Ran {
   code: number;

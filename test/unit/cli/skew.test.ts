@@ -10,7 +10,7 @@ import path from 'node:path';
 import { generateCredentials, principal } from '../../../lib/local/credentials.js';
 import { startLocalServer, type LocalServer } from '../../../lib/local/server.js';
 
-const BIN = path.join(process.cwd(), 'bin', 'kubelease.mjs');
+const BIN = path.join(process.cwd(), 'bin', 'kubelease.cjs');
 const creds = generateCredentials();
 const ci = principal(creds, 'ci');
 const SKEW_MS = 11 * 60_000;

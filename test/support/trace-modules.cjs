@@ -1,0 +1,17 @@
+// `node --require ./trace-modules.cjs …` (Node >= 22.15 / 23.5): appends every module the process
+// resolves — by require or import, built-in or file — to the file named by
+// KUBELEASE_TRACE_MODULES, one URL or specifier per line. Used to prove what a code path loads.
+'use strict';
+const { appendFileSync } = require('node:fs');
+const { registerHooks } = require('node:module');
+
+const file = process.env.KUBELEASE_TRACE_MODULES;
+if (file && registerHooks) {
+  registerHooks({
+    resolve(specifier, context, next) {
+      const r = next(specifier, context);
+      appendFileSync(file, `${r.url}\n`);
+      return r;
+    },
+  });
+}
