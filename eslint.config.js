@@ -20,7 +20,7 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': ['error', {
         patterns: [
-          { group: ['../../engine/*', '../../adapters/*', '../../local/*', '../../lambda/*', '../../domain/*', '../../../lib/*'],
+          { group: ['../../engine/*', '../../adapters/*', '../../local/*', '../../lambda/*', '../../domain/*', '../engine/*', '../adapters/*', '../local/*', '../lambda/*', '../domain/*'],
             message: 'the CLI may import http shapes only (DESIGN.md, Layout): it ships without the broker.' },
         ],
       }],
