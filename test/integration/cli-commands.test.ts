@@ -233,3 +233,22 @@ describe('admin: config and roles', () => {
     failsWith(await s.cli(['roles', 'write', name, 'token_max_ttl=forever'], adminEnv), /: 400 token_max_ttl: /);
   }, T);
 });
+
+describe('README', () => {
+  test('the quick start\'s CLI lines run as written (against this test\'s mount)', async () => {
+    const readme = readFileSync(path.join(process.cwd(), 'README.md'), 'utf8');
+    const block = readme.split('```sh\n').map((b) => b.split('```')[0]!).find((b) => b.includes('kubelease creds local/'));
+    const lines = block!
+      .split('\n')
+      .map((l) => l.replace(/\s+#.*$/, '').trim())
+      .filter((l) => /^(kubelease|kubectl) /.test(l))
+      .map((l) => l.replace(/\blocal\//g, `${s.mount}/`).replace(/\bleases local\b/, `leases ${s.mount}`));
+    expect(lines.length).toBeGreaterThanOrEqual(4);
+    const env = s.env(s.ci);
+    for (const line of lines) {
+      const r = await run('/bin/sh', ['-c', line], env);
+      expect({ line, code: r.code, stderr: r.stderr }).toEqual({ line, code: 0, stderr: '' });
+      expect(r.stdout).not.toMatch(JWT);
+    }
+  }, T);
+});
