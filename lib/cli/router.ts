@@ -83,7 +83,7 @@ async function resolve(argv: string[], io: Io): Promise<{ cmd: Command; args: st
     return 0;
   }
   if (first === '--version' || first === 'version') {
-    io.out(`kubelease ${process.env.KUBELEASE_CLI_VERSION ?? '0.1.0'}\n`);
+    io.out(`kubelease ${process.env.KUBELEASE_CLI_VERSION ?? 'dev'}\n`); // set by the build
     return 0;
   }
   const entry = COMMANDS[first];

@@ -38,9 +38,15 @@ export function checkDir(dir: string, create: boolean): string | undefined {
   try {
     st = lstatSync(dir);
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT' || !create) return `cache directory ${dir} is missing`;
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
-    st = lstatSync(dir);
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code !== 'ENOENT') return `cache directory ${dir} cannot be used (${code ?? String(e)})`;
+    if (!create) return `cache directory ${dir} is missing`;
+    try {
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
+      st = lstatSync(dir);
+    } catch (err) {
+      return `cache directory ${dir} cannot be created (${(err as NodeJS.ErrnoException).code ?? String(err)})`;
+    }
   }
   if (!st.isDirectory()) return `cache directory ${dir} is not a directory`;
   if (uid() >= 0 && st.uid !== uid()) return `cache directory ${dir} belongs to uid ${st.uid}, not to you`;

@@ -43,6 +43,7 @@ export const agentCommand: Command = {
   ],
   async run(p, io) {
     const config = agentConfig(p);
+    if (config.exitAfterAuth && p.rest.length) throw usageError('--exit-after-auth and a child command exclude each other', 'agent');
     const addr = str(p, 'addr') ?? config.addr;
     const region = str(p, 'region') ?? config.region;
     const broker = new Broker({ endpoint: resolveEndpoint({ addr, region }, io.env), profile: str(p, 'profile') ?? config.profile });

@@ -39,6 +39,12 @@ describe('checkDir', () => {
     expect(checkDir(dir, true)).toBeUndefined();
     expect(statSync(dir).mode & 0o777).toBe(0o700);
   });
+  it('reports a directory it cannot use', () => {
+    writeFileSync(path.join(root, 'file'), '');
+    const under = path.join(root, 'file', 'kubelease');
+    expect(checkDir(under, true)).toBe(`cache directory ${under} cannot be used (ENOTDIR)`);
+  });
+
   it('refuses a directory with group/other bits', () => {
     mkdirSync(dir, { recursive: true });
     chmodSync(dir, 0o755);
