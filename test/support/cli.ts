@@ -128,5 +128,5 @@ export function cacheFiles(env: NodeJS.ProcessEnv): string[] {
 }
 
 export function requireBuiltCli(): void {
-  if (!existsSync(path.join(REPO, 'dist', 'cli', 'kubelease.js'))) throw new Error('dist/cli is not built: run the tests with npm test (it builds the CLI first) or npm run build:cli');
+  if (!existsSync(path.join(REPO, 'dist', 'cli', 'kubelease.cjs'))) throw new Error('dist/cli is not built: run the tests with npm test (it builds the CLI first) or npm run build:cli');
 }
