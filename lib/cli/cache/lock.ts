@@ -72,8 +72,9 @@ function alive(pid: number): boolean {
 }
 
 /**
- * Stale: older than `staleMs` (whatever it holds), or held by a dead process on this host.
- * Returns the holder it judged (undefined for an unreadable, half-written one) or false.
+ * Stale: held by a dead process on this host, or older than `staleMs` (a holder on another host
+ * sharing the directory, a half-written lock, or a pid reused after a crash). Returns the holder
+ * it judged (undefined for an unreadable one), or false.
  */
 export function staleLock(file: string, staleMs: number, nowMs: number): { holder: Holder | undefined } | false {
   let mtime: number;
@@ -83,8 +84,8 @@ export function staleLock(file: string, staleMs: number, nowMs: number): { holde
     return false; // gone: the next create attempt tells
   }
   const holder = readHolder(file);
-  if (nowMs - mtime > staleMs) return { holder };
-  return holder !== undefined && holder.host === os.hostname() && !alive(holder.pid) ? { holder } : false;
+  if (holder !== undefined && holder.host === os.hostname() && !alive(holder.pid)) return { holder };
+  return nowMs - mtime > staleMs ? { holder } : false;
 }
 
 /**

@@ -16,7 +16,8 @@ export interface HttpRequestOptions {
   timeoutMs?: number;
 }
 
-export const DEFAULT_TIMEOUT_MS = 30_000;
+/** as the AWS CLI's default read timeout */
+export const DEFAULT_TIMEOUT_MS = 60_000;
 
 export function httpRequest(url: URL, o: HttpRequestOptions): Promise<HttpResponse> {
   const mod = url.protocol === 'https:' ? https : http;

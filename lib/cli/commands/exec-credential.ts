@@ -7,9 +7,6 @@ import { obtainCredential } from '../exec/obtain.js';
 import { EXEC_OPTIONS } from '../exec/options.js';
 import { execRequest } from '../exec/request.js';
 
-/** Time for one issuance on kubectl's behalf: kubectl itself has no timeout for exec plugins. */
-const EXEC_HTTP_TIMEOUT_MS = 20_000;
-
 export const execCredentialCommand: Command = {
   name: 'exec-credential',
   summary: 'kubectl exec credential plugin: prints an ExecCredential with a cached token (never interactive).',
@@ -30,7 +27,7 @@ export const execCredentialCommand: Command = {
     const entry = await obtainCredential(req, {
       env: io.env,
       force: bool(p, 'force-refresh'),
-      broker: () => brokerFromFlags(p, io.env, EXEC_HTTP_TIMEOUT_MS),
+      broker: () => brokerFromFlags(p, io.env),
       warn: (m) => warn(m),
     });
     io.out(execCredentialJson(apiVersion, entry.token, execExpirationMs(entry.expires_at, Date.now())));

@@ -10,8 +10,10 @@ import { acquireLock } from '../cache/lock.js';
 import { cacheDir, checkDir, lockPath, readEntry, writeEntry, type CacheEntry } from '../cache/store.js';
 import type { ExecRequest } from './request.js';
 
-export const LOCK_TIMEOUT_MS = 60_000;
-export const LOCK_STALE_MS = 90_000;
+/** longer than a holder can take: credentials plus two requests (a clock-skew retry) of 60 s */
+export const LOCK_TIMEOUT_MS = 150_000;
+/** a live holder on this host is waited for; this age breaks a lock whose holder cannot be checked */
+export const LOCK_STALE_MS = 300_000;
 const LOCK_POLL_MS = 40;
 
 export interface ObtainOptions {
