@@ -81,7 +81,13 @@ export function parseAgentConfig(text: string, file: string): AgentConfig {
   const names = new Set<string>();
   const credentials = r.data.credentials.map((c, i): CredentialSpec => {
     const field = `credentials[${i}]`;
-    const { mount, role } = parseTarget(c.role, 'agent');
+    let target;
+    try {
+      target = parseTarget(c.role, 'agent');
+    } catch (e) {
+      throw new CliError(`${file}: ${field}.role: ${(e as Error).message}`, 2, 'write it as <mount>/<role>');
+    }
+    const { mount, role } = target;
     const name = c.name ?? `${mount}-${role}`;
     if (names.has(name)) throw new CliError(`${file}: ${field}.name: "${name}" is used twice`, 2, 'give each credential its own name');
     names.add(name);
@@ -96,7 +102,7 @@ export function parseAgentConfig(text: string, file: string): AgentConfig {
       clusterRoleBinding: c.cluster_role_binding ?? false,
       sinks,
       templates: c.templates.map((t) => ({ source: abs(t.source), destination: abs(t.destination), mode: t.perms ?? DEFAULT_MODE, command: t.command })),
-      listener: c.listener ? parseListenAddress(c.listener.address, `${field}.listener.address`) : undefined,
+      listener: c.listener ? parseListenAddress(c.listener.address, `${file}: ${field}.listener.address`) : undefined,
       execAfter: c.exec_after,
     };
   });
