@@ -6,7 +6,7 @@
  *  - a cold miss (empty cache): the SDK and signer load, credentials, SigV4, one issuance.
  * Prints medians and ratios; asserts nothing about absolute time.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -24,12 +24,20 @@ const median = (xs: number[]) => {
   return s[Math.floor(s.length / 2)] ?? NaN;
 };
 
-function timedRun(node: string, args: string[], env: NodeJS.ProcessEnv): number {
-  const t = performance.now();
-  const r = spawnSync(node, args, { env, encoding: 'utf8' });
-  const ms = performance.now() - t;
-  if (r.status !== 0) throw new Error(`${path.basename(node)} ${args.join(' ')} exited ${r.status}: ${r.stderr.trim()}`);
-  return ms;
+/** Wall time of one process run. Asynchronous: the local stack answering the misses lives in this process. */
+function timedRun(node: string, args: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const t = performance.now();
+    const child = spawn(node, args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    child.stderr.on('data', (c: Buffer) => (err += c.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const ms = performance.now() - t;
+      if (code !== 0) reject(new Error(`${path.basename(node)} ${args.join(' ')} exited ${code}: ${err.trim()}`));
+      else resolve(ms);
+    });
+  });
 }
 
 export async function runExecPluginBench(bed: TestBedInfo, print: (line: string) => void = console.log): Promise<void> {
@@ -58,13 +66,13 @@ export async function runExecPluginBench(bed: TestBedInfo, print: (line: string)
     for (const node of nodes) {
       const version = spawnSync(node, ['--version'], { encoding: 'utf8' }).stdout.trim();
       const warm = env(path.join(tmp, `warm-${nodes.indexOf(node)}`));
-      timedRun(node, args, warm); // issue once: every run below is a cache hit (also fills the compile cache)
-      timedRun(node, args, warm);
+      await timedRun(node, args, warm); // issue once: every run below is a cache hit (also fills the compile cache)
+      await timedRun(node, args, warm);
       const base: number[] = [];
       const hit: number[] = [];
       for (let i = 0; i < HIT_ROUNDS; i++) {
-        base.push(timedRun(node, ['-e', '0'], warm));
-        hit.push(timedRun(node, args, warm));
+        base.push(await timedRun(node, ['-e', '0'], warm));
+        hit.push(await timedRun(node, args, warm));
       }
       const b = median(base);
       const h = median(hit);
@@ -72,7 +80,7 @@ export async function runExecPluginBench(bed: TestBedInfo, print: (line: string)
       print(`  cache hit   node ${version.padEnd(9)} ${h.toFixed(1).padStart(7)} ms   node -e 0: ${b.toFixed(1).padStart(6)} ms   ratio ${(h / b).toFixed(2)}× (goal ≤ 1.30×)`);
     }
     const cold: number[] = [];
-    for (let i = 0; i < ROUNDS; i++) cold.push(timedRun(process.execPath, args, env(path.join(tmp, `cold-${i}`))));
+    for (let i = 0; i < ROUNDS; i++) cold.push(await timedRun(process.execPath, args, env(path.join(tmp, `cold-${i}`))));
     const c = median(cold);
     print(`  cold miss   node ${process.version.padEnd(9)} ${c.toFixed(1).padStart(7)} ms   ${(c / floor).toFixed(1)}× node -e 0 (empty cache: loads the SDK and signer, signs, issues a token on the local stack)`);
   } finally {
