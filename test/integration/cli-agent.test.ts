@@ -6,10 +6,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import * as k8s from '@kubernetes/client-node';
 import { parse } from 'yaml';
-import { eventually, loadBed, statusOf, tokenKubeConfig } from '../support/bed.js';
-import { CLI_BIN, requireBuiltCli, run, startCliStack, type CliStack } from '../support/cli.js';
+import { eventually, loadBed } from '../support/bed.js';
+import { CLI_BIN, podsStatus, requireBuiltCli, run, startCliStack, type CliStack } from '../support/cli.js';
 
 const T = 180_000;
 const bed = loadBed();
@@ -37,15 +36,6 @@ function startAgent(args: string[], env: NodeJS.ProcessEnv): Agent {
 }
 
 const leasesIn = (log: string) => [...log.matchAll(/lease (\S+) valid until/g)].map((m) => m[1]!);
-
-async function podsStatus(token: string): Promise<number> {
-  try {
-    await tokenKubeConfig(token).makeApiClient(k8s.CoreV1Api).listNamespacedPod({ namespace: 'default' });
-    return 200;
-  } catch (e) {
-    return statusOf(e) ?? 0;
-  }
-}
 
 describe('agent', () => {
   test('rewrites the token file before expiry, runs --exec-after, keeps a kubeconfig that kubectl uses', async () => {

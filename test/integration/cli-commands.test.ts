@@ -5,10 +5,9 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import * as k8s from '@kubernetes/client-node';
 import { parse } from 'yaml';
-import { eventually, loadBed, statusOf, tokenKubeConfig } from '../support/bed.js';
-import { JWT, requireBuiltCli, run, startCliStack, type CliStack, type Ran } from '../support/cli.js';
+import { eventually, loadBed } from '../support/bed.js';
+import { JWT, podsStatus, requireBuiltCli, run, startCliStack, type CliStack, type Ran } from '../support/cli.js';
 
 const T = 120_000;
 const bed = loadBed();
@@ -23,15 +22,6 @@ beforeAll(async () => {
   adminEnv = s.env(s.admin);
 }, T);
 afterAll(() => s?.stop(), T);
-
-async function podsStatus(token: string): Promise<number> {
-  try {
-    await tokenKubeConfig(token).makeApiClient(k8s.CoreV1Api).listNamespacedPod({ namespace: 'default' });
-    return 200;
-  } catch (e) {
-    return statusOf(e) ?? 0;
-  }
-}
 
 function ok(r: Ran): Ran {
   expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: expect.any(String) });

@@ -11,7 +11,8 @@ import path from 'node:path';
 import { logger } from '../../lib/lambda/observability.js';
 import { principal, type LocalPrincipal } from '../../lib/local/credentials.js';
 import { startLocalStack, type LocalStack } from '../../lib/local/stack.js';
-import { loadBed, uniqueSuffix } from './bed.js';
+import * as k8s from '@kubernetes/client-node';
+import { loadBed, statusOf, tokenKubeConfig, uniqueSuffix } from './bed.js';
 
 export const REPO = process.cwd();
 export const CLI_BIN = path.join(REPO, 'bin', 'kubelease.cjs');
@@ -125,6 +126,16 @@ export function withPrincipal(env: NodeJS.ProcessEnv, p: LocalPrincipal): NodeJS
 export function cacheFiles(env: NodeJS.ProcessEnv): string[] {
   const dir = path.join(env.KUBECACHEDIR!, 'kubelease');
   return existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.json')).map((f) => path.join(dir, f)) : [];
+}
+
+/** HTTP status of listing pods in `default` with a token on the bed's apiserver. */
+export async function podsStatus(token: string): Promise<number> {
+  try {
+    await tokenKubeConfig(token).makeApiClient(k8s.CoreV1Api).listNamespacedPod({ namespace: 'default' });
+    return 200;
+  } catch (e) {
+    return statusOf(e) ?? 0;
+  }
 }
 
 export function requireBuiltCli(): void {

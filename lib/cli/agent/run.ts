@@ -9,7 +9,7 @@ import path from 'node:path';
 import { writeFileAtomic } from '../core/atomic.js';
 import { CliError, errorLine } from '../core/errors.js';
 import type { Broker } from '../client/broker.js';
-import { credsBody } from '../exec/obtain.js';
+import { credsBody } from '../core/creds-request.js';
 import { runShell } from './command-runner.js';
 import { checkTemplates, kubeconfigFor, makeDelivery } from './deliver.js';
 import { startListener, type Listener } from './listener.js';

@@ -1,4 +1,5 @@
 /** The agent's normalized configuration (from flags or agent.yaml) and what one issuance yields. */
+import type { CredsRequest } from '../core/creds-request.js';
 
 export type Sink = { type: 'file'; path: string; mode: number } | { type: 'kubeconfig'; path: string; mode: number; context?: string | undefined };
 
@@ -14,14 +15,8 @@ export interface ListenerSpec {
   port: number;
 }
 
-export interface CredentialSpec {
+export interface CredentialSpec extends CredsRequest {
   name: string;
-  mount: string;
-  role: string;
-  namespace?: string | undefined;
-  ttl?: string | undefined;
-  audiences?: string | undefined;
-  clusterRoleBinding: boolean;
   sinks: Sink[];
   templates: TemplateSpec[];
   listener?: ListenerSpec | undefined;

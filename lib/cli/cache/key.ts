@@ -3,15 +3,10 @@
  * (address, mount, role, namespace, ttl, audiences, cluster-wide binding) and who asks.
  */
 import { createHash } from 'node:crypto';
+import type { CredsRequest } from '../core/creds-request.js';
 
-export interface CacheKeyInput {
+export interface CacheKeyInput extends CredsRequest {
   addr: string;
-  mount: string;
-  role: string;
-  namespace?: string | undefined;
-  ttl?: string | undefined;
-  audiences?: string | undefined;
-  clusterRoleBinding: boolean;
   identity: string;
 }
 

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { API_OPTIONS, bool, str, type Command, type Parsed } from '../core/command.js';
 import { usageError } from '../core/errors.js';
-import { parseTarget } from '../core/target.js';
+import { credsRequestFrom } from '../core/creds-request.js';
 import { Broker } from '../client/broker.js';
 import { resolveEndpoint } from '../client/endpoint.js';
 import { loadAgentConfig } from '../agent/config.js';
@@ -64,7 +64,7 @@ function agentConfig(p: Parsed): AgentConfig {
     return { ...loadAgentConfig(file), ...overrides };
   }
   if (p.positionals.length !== 1) throw usageError(p.positionals.length ? `unexpected argument "${p.positionals[1]}"` : 'missing <mount>/<role> (or --config FILE)', 'agent');
-  const { mount, role } = parseTarget(p.positionals[0], 'agent');
+  const req = credsRequestFrom(p, 'agent');
   const tokenFile = str(p, 'token-file');
   if (!tokenFile) throw usageError('missing --token-file FILE', 'agent');
   // absolute: kubectl reads a relative tokenFile relative to the kubeconfig's directory
@@ -78,13 +78,8 @@ function agentConfig(p: Parsed): AgentConfig {
     ...overrides,
     credentials: [
       {
-        name: `${mount}-${role}`,
-        mount,
-        role,
-        namespace: str(p, 'namespace'),
-        ttl: str(p, 'ttl'),
-        audiences: str(p, 'audiences'),
-        clusterRoleBinding: bool(p, 'cluster-role-binding'),
+        ...req,
+        name: `${req.mount}-${req.role}`,
         sinks,
         templates: [],
         listener: listen ? parseListenAddress(listen, '--listen') : undefined,

@@ -1,4 +1,4 @@
-import { API_OPTIONS, bool, expectPositionals, outputFormat, type Command, type Options } from '../core/command.js';
+import { API_OPTIONS, TABLE_JSON_OUTPUT, bool, expectPositionals, outputFormat, type Command } from '../core/command.js';
 import { bodyFromArgs } from '../core/body.js';
 import { usageError } from '../core/errors.js';
 import { parseMountPrefix } from '../core/target.js';
@@ -6,7 +6,6 @@ import { enc } from '../client/broker.js';
 import { brokerFromFlags } from '../client/from-flags.js';
 import { printData, printKeys, printWarnings } from './print.js';
 
-const OUTPUT: Options = { output: { type: 'string', short: 'o', arg: 'FORMAT', help: 'table (default) or json' } };
 
 function mountArg(positional: string | undefined, command: string): string {
   if (!positional) throw usageError('missing <mount>', command);
@@ -19,7 +18,7 @@ export const configRead: Command = {
   name: 'config read',
   summary: 'Read a mount\'s cluster connection (admin; service_account_jwt is never returned).',
   synopsis: '<mount> [-o table|json]',
-  options: { ...OUTPUT, ...API_OPTIONS },
+  options: { ...TABLE_JSON_OUTPUT, ...API_OPTIONS },
   examples: ['kubelease config read prod'],
   async run(p, io) {
     expectPositionals(p, 1, 1, 'config read', '<mount>');
@@ -69,7 +68,7 @@ export const configList: Command = {
   name: 'config list',
   summary: 'List configured mounts (admin).',
   synopsis: '[-o table|json]',
-  options: { ...OUTPUT, ...API_OPTIONS },
+  options: { ...TABLE_JSON_OUTPUT, ...API_OPTIONS },
   examples: ['kubelease config list'],
   async run(p, io) {
     expectPositionals(p, 0, 0, 'config list', 'nothing');

@@ -1,11 +1,10 @@
 import { stringify } from 'yaml';
-import { API_OPTIONS, bool, expectPositionals, outputFormat, str, type Command } from '../core/command.js';
+import { API_OPTIONS, expectPositionals, outputFormat, str, type Command } from '../core/command.js';
 import { envLine, humanDuration, keyValues } from '../core/format.js';
 import { styleFor, warn } from '../core/style.js';
-import { parseTarget } from '../core/target.js';
 import { brokerFromFlags } from '../client/from-flags.js';
 import type { CredsData, Envelope } from '../client/broker.js';
-import { credsBody } from '../exec/obtain.js';
+import { credsBody, credsRequestFrom } from '../core/creds-request.js';
 import { CREDS_REQUEST_OPTIONS } from '../exec/options.js';
 import { clusterInfo } from '../kubeconfig/cluster.js';
 import { kubeconfigNames, renderKubeconfig } from '../kubeconfig/render.js';
@@ -29,9 +28,9 @@ export const credsCommand: Command = {
   ],
   async run(p, io) {
     expectPositionals(p, 1, 1, 'creds', '<mount>/<role>');
-    const { mount, role } = parseTarget(p.positionals[0], 'creds');
+    const req = credsRequestFrom(p, 'creds');
+    const { mount, role } = req;
     const format = outputFormat(p, FORMATS, 'table', 'creds');
-    const req = { namespace: str(p, 'namespace'), ttl: str(p, 'ttl'), audiences: str(p, 'audiences'), clusterRoleBinding: bool(p, 'cluster-role-binding') };
     const res = await brokerFromFlags(p, io.env).creds(mount, role, credsBody(req));
     for (const w of res.warnings ?? []) warn(`broker: ${w}`);
     io.out(render(format, res, { mount, role, context: str(p, 'context') }, io.stdoutIsTTY));

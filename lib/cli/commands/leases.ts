@@ -1,4 +1,4 @@
-import { API_OPTIONS, expectPositionals, outputFormat, type Command } from '../core/command.js';
+import { API_OPTIONS, TABLE_JSON_OUTPUT, expectPositionals, outputFormat, type Command } from '../core/command.js';
 import { CliError } from '../core/errors.js';
 import { humanDuration, table } from '../core/format.js';
 import { styleFor } from '../core/style.js';
@@ -10,10 +10,7 @@ export const leasesCommand: Command = {
   name: 'leases',
   summary: 'List leases: admins see all, everyone else their own. Without a mount, every mount (admins only).',
   synopsis: '[<mount>[/<role>]] [-o table|json]',
-  options: {
-    output: { type: 'string', short: 'o', arg: 'FORMAT', help: 'table (default) or json' },
-    ...API_OPTIONS,
-  },
+  options: { ...TABLE_JSON_OUTPUT, ...API_OPTIONS },
   examples: ['kubelease leases prod', 'kubelease leases prod/deploy -o json'],
   async run(p, io) {
     expectPositionals(p, 0, 1, 'leases', '[<mount>[/<role>]]');

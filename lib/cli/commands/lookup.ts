@@ -1,4 +1,4 @@
-import { API_OPTIONS, expectPositionals, outputFormat, type Command } from '../core/command.js';
+import { API_OPTIONS, TABLE_JSON_OUTPUT, expectPositionals, outputFormat, type Command } from '../core/command.js';
 import { humanDuration, keyValues } from '../core/format.js';
 import { styleFor } from '../core/style.js';
 import { brokerFromFlags } from '../client/from-flags.js';
@@ -7,10 +7,7 @@ export const lookupCommand: Command = {
   name: 'lookup',
   summary: 'Show one lease (what `vault lease lookup` does): expiry, role, namespace, ServiceAccount, holder.',
   synopsis: '<lease_id> [-o table|json]',
-  options: {
-    output: { type: 'string', short: 'o', arg: 'FORMAT', help: 'table (default) or json' },
-    ...API_OPTIONS,
-  },
+  options: { ...TABLE_JSON_OUTPUT, ...API_OPTIONS },
   examples: ['kubelease lookup prod/creds/deploy/kTq2XH0m6yqB1Hh3r0ZfJbAe'],
   async run(p, io) {
     expectPositionals(p, 1, 1, 'lookup', '<lease_id>');

@@ -1,4 +1,4 @@
-import { API_OPTIONS, bool, expectPositionals, outputFormat, str, type Command, type Options } from '../core/command.js';
+import { API_OPTIONS, TABLE_JSON_OUTPUT, bool, expectPositionals, outputFormat, str, type Command } from '../core/command.js';
 import { bodyFromArgs } from '../core/body.js';
 import { CliError, usageError } from '../core/errors.js';
 import { parseMountPrefix, parseTarget } from '../core/target.js';
@@ -6,7 +6,6 @@ import { enc } from '../client/broker.js';
 import { brokerFromFlags } from '../client/from-flags.js';
 import { printData, printKeys, printWarnings } from './print.js';
 
-const OUTPUT: Options = { output: { type: 'string', short: 'o', arg: 'FORMAT', help: 'table (default) or json' } };
 const rolePath = (arg: string | undefined, command: string) => {
   const { mount, role } = parseTarget(arg, command);
   return { mount, role, path: `/v1/${enc(mount)}/roles/${enc(role)}` };
@@ -16,7 +15,7 @@ export const rolesList: Command = {
   name: 'roles list',
   summary: 'List the roles of a mount (admins: all; others: the roles they may use).',
   synopsis: '<mount> [-o table|json]',
-  options: { ...OUTPUT, ...API_OPTIONS },
+  options: { ...TABLE_JSON_OUTPUT, ...API_OPTIONS },
   examples: ['kubelease roles list prod'],
   async run(p, io) {
     expectPositionals(p, 1, 1, 'roles list', '<mount>');
@@ -33,7 +32,7 @@ export const rolesRead: Command = {
   name: 'roles read',
   summary: 'Read a role (admin).',
   synopsis: '<mount>/<role> [-o table|json]',
-  options: { ...OUTPUT, ...API_OPTIONS },
+  options: { ...TABLE_JSON_OUTPUT, ...API_OPTIONS },
   examples: ['kubelease roles read prod/deploy -o json'],
   async run(p, io) {
     expectPositionals(p, 1, 1, 'roles read', '<mount>/<role>');
@@ -91,7 +90,7 @@ export const rolesCheck: Command = {
   options: {
     namespace: { type: 'string', short: 'n', arg: 'NS', help: 'namespace to check (default: the role\'s first)' },
     'cluster-role-binding': { type: 'boolean', help: 'check a cluster-wide binding' },
-    ...OUTPUT,
+    ...TABLE_JSON_OUTPUT,
     ...API_OPTIONS,
   },
   examples: ['kubelease roles check prod/deploy -n apps'],

@@ -51,6 +51,9 @@ export const API_OPTIONS: Options = {
   profile: { type: 'string', arg: 'NAME', help: 'AWS profile (default $AWS_PROFILE, else the default credential chain)' },
 };
 
+/** `-o table|json` of the listing and reading commands. */
+export const TABLE_JSON_OUTPUT: Options = { output: { type: 'string', short: 'o', arg: 'FORMAT', help: 'table (default) or json' } };
+
 export function parseCommand(cmd: Pick<Command, 'name' | 'options'>, argv: string[]): Parsed {
   const options: Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }> = {};
   for (const [name, o] of Object.entries({ ...cmd.options, ...HELP_OPTION })) {

@@ -3,6 +3,7 @@
  * cache, take the per-key lock, re-check under it, issue, write atomically. A failed refresh
  * serves the cached token while it has more than 30 s left, with a warning.
  */
+import { credsBody } from '../core/creds-request.js';
 import { errorLine } from '../core/errors.js';
 import type { Broker, Envelope, CredsData } from '../client/broker.js';
 import { isFresh, isUsableFallback } from '../cache/policy.js';
@@ -25,15 +26,6 @@ export interface ObtainOptions {
 }
 
 const lifetime = (e: CacheEntry) => ({ issuedAtMs: e.issued_at, expiresAtMs: e.expires_at });
-
-export function credsBody(r: Pick<ExecRequest, 'namespace' | 'ttl' | 'audiences' | 'clusterRoleBinding'>): Record<string, unknown> {
-  return {
-    ...(r.namespace ? { kubernetes_namespace: r.namespace } : {}),
-    ...(r.ttl ? { ttl: r.ttl } : {}),
-    ...(r.audiences ? { audiences: r.audiences } : {}),
-    ...(r.clusterRoleBinding ? { cluster_role_binding: true } : {}),
-  };
-}
 
 export function entryFrom(res: Envelope<CredsData>, issuedAtMs: number): CacheEntry {
   return {

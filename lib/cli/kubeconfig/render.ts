@@ -1,4 +1,5 @@
 /** Kubeconfig documents for one cluster, user and context (plain objects; YAML is the caller's). */
+import type { CredsRequest } from '../core/creds-request.js';
 import { EXEC_V1, EXEC_V1BETA1, type ExecApiVersion } from '../exec/exec-info.js';
 
 export interface KubeconfigNames {
@@ -30,14 +31,8 @@ export function kubeconfigNames(mount: string, role: string, namespace?: string,
   return { cluster: `kubelease-${mount}`, user: context ?? base, context: context ?? base };
 }
 
-export interface ExecArgsInput {
+export interface ExecArgsInput extends CredsRequest {
   addr: string;
-  mount: string;
-  role: string;
-  namespace?: string | undefined;
-  ttl?: string | undefined;
-  audiences?: string | undefined;
-  clusterRoleBinding?: boolean;
   region?: string | undefined;
   profile?: string | undefined;
   command?: string | undefined;

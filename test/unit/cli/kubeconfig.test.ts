@@ -48,7 +48,7 @@ describe('renderKubeconfig', () => {
   });
 
   it('takes another command and apiVersion', () => {
-    const e = execSpec({ addr: 'http://127.0.0.1:8200', mount: 'local', role: 'r', command: '/opt/kubelease', apiVersion: 'client.authentication.k8s.io/v1' });
+    const e = execSpec({ addr: 'http://127.0.0.1:8200', mount: 'local', role: 'r', clusterRoleBinding: false, command: '/opt/kubelease', apiVersion: 'client.authentication.k8s.io/v1' });
     expect(e).toEqual({ apiVersion: 'client.authentication.k8s.io/v1', command: '/opt/kubelease', args: ['exec-credential', 'local/r', '--addr', 'http://127.0.0.1:8200'] });
   });
 });
