@@ -8,6 +8,7 @@ import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readFi
 import os from 'node:os';
 import path from 'node:path';
 import { writeFileAtomic } from '../core/atomic.js';
+import type { CacheKey } from './key.js';
 
 export interface CacheEntry {
   v: 1;
@@ -54,10 +55,10 @@ export function checkDir(dir: string, create: boolean): string | undefined {
   return undefined;
 }
 
-export const entryPath = (dir: string, key: string) => path.join(dir, `${key}.json`);
-export const lockPath = (dir: string, key: string) => path.join(dir, `${key}.lock`);
+export const entryPath = (dir: string, key: CacheKey) => path.join(dir, `${key.id}.json`);
+export const lockPath = (dir: string, key: CacheKey) => path.join(dir, `${key.id}.lock`);
 
-export function readEntry(dir: string, key: string): ReadResult {
+export function readEntry(dir: string, key: CacheKey): ReadResult {
   const file = entryPath(dir, key);
   let fd: number;
   try {
@@ -72,14 +73,19 @@ export function readEntry(dir: string, key: string): ReadResult {
     if (!st.isFile()) return { kind: 'refused', warning: `cache file ${file} is not a regular file: ignored` };
     if (uid() >= 0 && st.uid !== uid()) return { kind: 'refused', warning: `cache file ${file} belongs to uid ${st.uid}, not to you: ignored` };
     if (st.mode & 0o077) return { kind: 'refused', warning: `cache file ${file} has mode ${octal(st.mode)} (group/other bits set): ignored` };
-    const entry = parseEntry(readFileSync(fd, 'utf8'));
-    return entry ? { kind: 'entry', entry } : { kind: 'refused', warning: `cache file ${file} is corrupt: ignored` };
+    const stored = parseEntry(readFileSync(fd, 'utf8'));
+    if (!stored) return { kind: 'refused', warning: `cache file ${file} is corrupt: ignored` };
+    if (stored.key !== key.material) return { kind: 'absent' }; // another key with the same hash
+    const { key: _key, ...entry } = stored;
+    return { kind: 'entry', entry };
   } finally {
     closeSync(fd);
   }
 }
 
-function parseEntry(text: string): CacheEntry | undefined {
+type StoredEntry = CacheEntry & { key: string };
+
+function parseEntry(text: string): StoredEntry | undefined {
   let v: unknown;
   try {
     v = JSON.parse(text);
@@ -88,12 +94,13 @@ function parseEntry(text: string): CacheEntry | undefined {
   }
   if (typeof v !== 'object' || v === null) return undefined;
   const e = v as Record<string, unknown>;
-  const strings = ['token', 'lease_id', 'namespace', 'service_account', 'kubernetes_host', 'kubernetes_ca_cert'];
+  const strings = ['key', 'token', 'lease_id', 'namespace', 'service_account', 'kubernetes_host', 'kubernetes_ca_cert'];
   if (e.v !== 1 || strings.some((k) => typeof e[k] !== 'string') || e.token === '') return undefined;
   if (!Number.isFinite(e.issued_at) || !Number.isFinite(e.expires_at) || (e.expires_at as number) <= (e.issued_at as number)) return undefined;
-  return e as unknown as CacheEntry;
+  return e as unknown as StoredEntry;
 }
 
-export function writeEntry(dir: string, key: string, entry: CacheEntry): void {
-  writeFileAtomic(entryPath(dir, key), `${JSON.stringify(entry)}\n`, 0o600);
+export function writeEntry(dir: string, key: CacheKey, entry: CacheEntry): void {
+  const stored: StoredEntry = { ...entry, key: key.material };
+  writeFileAtomic(entryPath(dir, key), `${JSON.stringify(stored)}\n`, 0o600);
 }

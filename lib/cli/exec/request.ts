@@ -3,12 +3,12 @@ import { str, type Parsed } from '../core/command.js';
 import { credsRequestFrom, type CredsRequest } from '../core/creds-request.js';
 import { normalizeAddress } from '../client/endpoint.js';
 import { callerIdentity } from '../client/identity.js';
-import { cacheKey } from '../cache/key.js';
+import { cacheKey, type CacheKey } from '../cache/key.js';
 
 export interface ExecRequest extends CredsRequest {
   addr: string;
   profile?: string | undefined;
-  key: string;
+  key: CacheKey;
 }
 
 export function execRequest(p: Parsed, env: NodeJS.ProcessEnv, command = 'exec-credential'): ExecRequest {

@@ -1,5 +1,5 @@
 /** The exec plugin's cache key and the caller identity it includes. */
-import { cacheKey, normalizeAudiences, type CacheKeyInput } from '../../../lib/cli/cache/key.js';
+import { cacheKey, fnv1a64, normalizeAudiences, type CacheKeyInput } from '../../../lib/cli/cache/key.js';
 import { callerIdentity } from '../../../lib/cli/client/identity.js';
 
 const base: CacheKeyInput = {
@@ -14,9 +14,18 @@ const base: CacheKeyInput = {
 };
 
 describe('cacheKey', () => {
-  it('is a sha256 hex digest, stable for the same input', () => {
-    expect(cacheKey(base)).toMatch(/^[0-9a-f]{64}$/);
-    expect(cacheKey({ ...base })).toBe(cacheKey(base));
+  it('names the file with a 64-bit FNV-1a hash of the full key, stable for the same input', () => {
+    const k = cacheKey(base);
+    expect(k.material).toBe('["kubelease-exec-v1","https://abc.execute-api.eu-west-1.amazonaws.com/prod","prod","deploy","apps","30m",["a","b"],false,"key:AKIAAAAAAAAAAAAAAAAA"]');
+    expect(k.id).toBe(fnv1a64(k.material));
+    expect(k.id).toMatch(/^[0-9a-f]{16}$/);
+    expect(cacheKey({ ...base })).toEqual(k);
+  });
+
+  it('is FNV-1a 64 (published test vectors)', () => {
+    expect(fnv1a64('')).toBe('cbf29ce484222325');
+    expect(fnv1a64('a')).toBe('af63dc4c8601ec8c');
+    expect(fnv1a64('foobar')).toBe('85944171f73967e8');
   });
 
   it.each([
@@ -30,11 +39,12 @@ describe('cacheKey', () => {
     ['cluster-role-binding', { clusterRoleBinding: true }],
     ['identity', { identity: 'key:AKIABBBBBBBBBBBBBBBB' }],
   ] as const)('changes with %s', (_name, change) => {
-    expect(cacheKey({ ...base, ...change })).not.toBe(cacheKey(base));
+    expect(cacheKey({ ...base, ...change }).id).not.toBe(cacheKey(base).id);
+    expect(cacheKey({ ...base, ...change }).material).not.toBe(cacheKey(base).material);
   });
 
   it('treats audiences as a set', () => {
-    expect(cacheKey({ ...base, audiences: 'b, a,a' })).toBe(cacheKey(base));
+    expect(cacheKey({ ...base, audiences: 'b, a,a' })).toEqual(cacheKey(base));
     expect(normalizeAudiences(' b,a,,a ')).toEqual(['a', 'b']);
     expect(normalizeAudiences(undefined)).toEqual([]);
   });

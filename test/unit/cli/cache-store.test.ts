@@ -1,5 +1,5 @@
 /** The disk cache: private directory and files, refusals with warnings, corrupt files, atomic writes. */
-import { chmodSync, chownSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { cacheDir, checkDir, entryPath, readEntry, writeEntry, type CacheEntry } from '../../../lib/cli/cache/store.js';
@@ -15,7 +15,7 @@ const entry: CacheEntry = {
   kubernetes_host: 'https://127.0.0.1:6443',
   kubernetes_ca_cert: 'PEM',
 };
-const KEY = 'a'.repeat(64);
+const KEY = { id: 'a'.repeat(16), material: '["kubelease-exec-v1","one"]' };
 /** only root can give a file away to another uid */
 const asRoot = process.getuid?.() === 0 ? it : it.skip;
 
@@ -70,7 +70,8 @@ describe('entries', () => {
   it('round-trips with mode 0600 and leaves no temp file', () => {
     writeEntry(dir, KEY, entry);
     expect(statSync(entryPath(dir, KEY)).mode & 0o777).toBe(0o600);
-    expect(readdirSync(dir)).toEqual([`${KEY}.json`]);
+    expect(readdirSync(dir)).toEqual([`${KEY.id}.json`]);
+    expect(JSON.parse(readFileSync(entryPath(dir, KEY), 'utf8'))).toEqual({ ...entry, key: KEY.material });
     expect(readEntry(dir, KEY)).toEqual({ kind: 'entry', entry });
   });
 
@@ -78,8 +79,14 @@ describe('entries', () => {
     expect(readEntry(dir, KEY)).toEqual({ kind: 'absent' });
   });
 
+  it('treats an entry of another key with the same file name (a hash collision) as absent', () => {
+    writeEntry(dir, { id: KEY.id, material: '["kubelease-exec-v1","other"]' }, entry);
+    expect(readEntry(dir, KEY)).toEqual({ kind: 'absent' });
+  });
+
   it('ignores a corrupt file with a warning', () => {
-    for (const text of ['{not json', '{"v":1}', JSON.stringify({ ...entry, expires_at: 0 }), JSON.stringify({ ...entry, token: '' }), '']) {
+    const stored = { ...entry, key: KEY.material };
+    for (const text of ['{not json', '{"v":1}', JSON.stringify(entry), JSON.stringify({ ...stored, expires_at: 0 }), JSON.stringify({ ...stored, token: '' }), '']) {
       writeFileSync(entryPath(dir, KEY), text, { mode: 0o600 });
       expect(readEntry(dir, KEY)).toEqual({ kind: 'refused', warning: `cache file ${entryPath(dir, KEY)} is corrupt: ignored` });
     }
