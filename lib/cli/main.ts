@@ -6,10 +6,11 @@
  * with Node's compile cache on (Node >= 22.1): it pays off for that megabyte, not for this file.
  */
 import nodeModule from 'node:module';
+import { writeAllSync } from './core/write-sync.js';
 import { tryCacheHit } from './exec/fast.js';
 
 const argv = process.argv.slice(2);
-if (!(argv[0] === 'exec-credential' && tryCacheHit(argv.slice(1), process.env, (s) => process.stdout.write(s)))) {
+if (!(argv[0] === 'exec-credential' && tryCacheHit(argv.slice(1), process.env, (s) => writeAllSync(1, s)))) {
   try {
     (nodeModule as { enableCompileCache?: () => unknown }).enableCompileCache?.();
   } catch {

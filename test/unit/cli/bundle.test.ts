@@ -59,7 +59,8 @@ describe('the built CLI', () => {
     const home = mkdtempSync(path.join(os.tmpdir(), 'kl-bundle-'));
     try {
       const trace = path.join(home, 'trace');
-      const env = { PATH: process.env.PATH ?? '', HOME: home, KUBECACHEDIR: path.join(home, 'cache'), AWS_ACCESS_KEY_ID: 'ASIATRACE', KUBELEASE_TRACE_MODULES: trace };
+      const internals = path.join(home, 'internals');
+      const env = { PATH: process.env.PATH ?? '', HOME: home, KUBECACHEDIR: path.join(home, 'cache'), AWS_ACCESS_KEY_ID: 'ASIATRACE', KUBELEASE_TRACE_MODULES: trace, KUBELEASE_TRACE_INTERNALS: internals };
       const dir = cacheDir(env);
       checkDir(dir, true);
       const now = Date.now();
@@ -73,6 +74,10 @@ describe('the built CLI', () => {
       const files = loaded.filter((u) => u.startsWith('file:')).map((u) => path.relative(repo, new URL(u).pathname));
       expect(files.filter((f) => !f.startsWith('test/support/')).sort()).toEqual(['bin/kubelease.cjs', 'dist/cli/kubelease.cjs']);
       expect(loaded.filter((u) => !u.startsWith('file:') && !u.startsWith('node:'))).toEqual([]);
+      // nor the costly parts of Node: crypto, streams (kubectl reads a pipe: written with fs.writeSync), net
+      const nodeInternals = readFileSync(internals, 'utf8').split('\n');
+      for (const heavy of ['NativeModule crypto', 'NativeModule stream', 'NativeModule net', 'NativeModule http']) expect(nodeInternals).not.toContain(heavy);
+      expect(nodeInternals).toContain('NativeModule internal/util/parse_args/parse_args'); // the list is real
 
       // the same run on a miss does load the full build: the trace would have shown it
       rmSync(trace);
