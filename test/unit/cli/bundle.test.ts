@@ -47,6 +47,8 @@ describe('the built CLI', () => {
 
   it('bundles the SDK, the signer and YAML into the lazily loaded build', () => {
     const all = Object.values(meta().full.outputs).flatMap((o) => Object.keys(o.inputs));
+    // the client ships without the broker: no engine, domain, adapters, lambda or local code
+    expect([...new Set(all)].filter((i) => !i.startsWith('lib/cli/') && !i.startsWith('node_modules/'))).toEqual([]);
     expect(all.some((i) => i.includes('@aws-sdk/credential-provider-node'))).toBe(true);
     expect(all.some((i) => i.includes('@smithy/signature-v4'))).toBe(true);
     expect(all.some((i) => i.includes('node_modules/yaml/'))).toBe(true);
