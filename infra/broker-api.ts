@@ -3,7 +3,7 @@
  * admits only `allowedAccounts`, JSON access logs, Vault-style gateway error responses, and
  * optionally a custom domain name and a WAF web ACL.
  */
-import { Aws, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Aws, Names, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -32,6 +32,8 @@ export function createApi(scope: Construct, { props, functions }: BrokerApiProps
   const format = accessLogFormat();
 
   const api = new apigw.RestApi(scope, 'Api', {
+    // the ApiName dimension of the API's metrics: unique per deployment, or alarms would mix them
+    restApiName: Names.uniqueResourceName(scope, { maxLength: 128, separator: '-' }),
     description: 'kubelease: Vault Kubernetes secrets engine API, AWS IAM (SigV4) auth',
     endpointConfiguration: { types: [apigw.EndpointType.REGIONAL] },
     policy: resourcePolicy(accounts),

@@ -95,15 +95,14 @@ export function createExecutionRoles(scope: Construct, { props, tables, key }: E
   return { roles, clusterIdentity };
 }
 
-/** Actions on `Resource: "*"` that CDK adds for tracing (X-Ray) and VPC placement (ENIs); nothing else is unscoped. */
-export function acknowledgeUnscopedActions(roles: Record<BrokerFunction, iam.Role>, causes: { tracing: boolean; vpc: boolean }): void {
-  const why = [
-    causes.tracing ? 'xray:PutTraceSegments/PutTelemetryRecords (Tracing.ACTIVE)' : '',
-    causes.vpc ? 'ec2:CreateNetworkInterface/DescribeNetworkInterfaces/DeleteNetworkInterface (VPC placement, via the managed policy)' : '',
-  ].filter(Boolean);
-  if (why.length === 0) return;
+/** Tracing.ACTIVE adds X-Ray actions on `*` to every execution role; nothing else is unscoped. */
+export function acknowledgeTracing(roles: Record<BrokerFunction, iam.Role>): void {
   for (const r of new Set(Object.values(roles))) {
-    acknowledge(r, 'AwsSolutions-IAM5[Resource::*]', `${why.join(' and ')}: these actions support no resource-level permissions.`);
+    acknowledge(
+      r,
+      'AwsSolutions-IAM5[Resource::*]',
+      'xray:PutTraceSegments/PutTelemetryRecords support no resource-level permissions (added by Tracing.ACTIVE).',
+    );
   }
 }
 
@@ -160,12 +159,17 @@ export function allowKeyUse(key: kms.Key, roles: Record<BrokerFunction, iam.Role
   }
 }
 
-/** Lambda in a VPC: CDK attaches AWSLambdaVPCAccessExecutionRole (ENI management) to each role. */
-export function acknowledgeVpcAccess(roles: Record<BrokerFunction, iam.Role>): void {
+/**
+ * Lambda in a VPC needs ENI management on the execution role (CDK adds it only to roles it
+ * creates itself): the AWS-managed policy made for that, without the logging extras of
+ * AWSLambdaVPCAccessExecutionRole.
+ */
+export function grantVpcAccess(roles: Record<BrokerFunction, iam.Role>): void {
   for (const r of new Set(Object.values(roles))) {
+    r.addManagedPolicy(iam.ManagedPolicy.fromAwsManagedPolicyName('service-role/AWSLambdaENIManagementAccess'));
     acknowledge(
       r,
-      'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole]',
+      'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaENIManagementAccess]',
       'AWS-managed policy made for Lambda functions in a VPC: only the EC2 network-interface actions Lambda needs to attach the function to its subnets.',
     );
   }

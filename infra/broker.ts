@@ -33,7 +33,7 @@ import { createApi } from './broker-api.js';
 import { createDashboard } from './broker-dashboard.js';
 import { createExpireDeadLetterQueue, expireOnLeaseTtl, scheduleSweep } from './broker-expiry.js';
 import { createFunctions, type BrokerFunction } from './broker-functions.js';
-import { acknowledgeUnscopedActions, acknowledgeVpcAccess, allowKeyUse, createExecutionRoles } from './broker-iam.js';
+import { acknowledgeTracing, allowKeyUse, createExecutionRoles, grantVpcAccess } from './broker-iam.js';
 import { createNetwork } from './broker-network.js';
 import { createSecretsKey, createTables } from './broker-tables.js';
 import { resolveBrokerProps, type KubeleaseBrokerProps, type ResolvedBrokerProps } from './props.js';
@@ -78,8 +78,8 @@ export class KubeleaseBroker extends Construct {
     const network = p.vpc ? createNetwork(this, p.vpc) : undefined;
     this.securityGroups = network?.securityGroups;
     this.functions = createFunctions(this, { props: p, roles, key: this.key, tables: this.tables, securityGroups: network?.securityGroups });
-    if (p.vpc) acknowledgeVpcAccess(roles);
-    acknowledgeUnscopedActions(roles, { tracing: p.tracing, vpc: p.vpc !== undefined });
+    if (p.vpc) grantVpcAccess(roles);
+    if (p.tracing) acknowledgeTracing(roles);
 
     expireOnLeaseTtl(this.functions.expire, this.tables.leases, this.deadLetterQueue);
     scheduleSweep(this, this.functions.sweep, p.sweepSchedule);
