@@ -2,7 +2,8 @@
 import { Duration } from 'aws-cdk-lib';
 import type * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import { METRIC, SERVICE_NAME } from '../lib/lambda/metric-names.js';
+import type { METRIC} from '../lib/lambda/metric-names.js';
+import { SERVICE_NAME } from '../lib/lambda/metric-names.js';
 
 export const PERIOD = Duration.minutes(5);
 

@@ -23,7 +23,7 @@ import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type * as iam from 'aws-cdk-lib/aws-iam';
-import * as kms from 'aws-cdk-lib/aws-kms';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
@@ -98,8 +98,8 @@ export class KubeleaseBroker extends Construct {
   private addOutputs(): void {
     new CfnOutput(this, 'ApiUrl', { value: this.api.url, description: 'VAULT_ADDR-style base URL (paths start with v1/)' });
     if (this.domainName) {
-      const base = this.settings.domain?.basePath ? `/${this.settings.domain.basePath}` : '';
-      new CfnOutput(this, 'DomainUrl', { value: `https://${this.domainName.domainName}${base}/`, description: 'VAULT_ADDR for the custom domain' });
+      const d = this.settings.domain as NonNullable<ResolvedBrokerProps['domain']>;
+      new CfnOutput(this, 'DomainUrl', { value: `https://${d.domainName}${d.basePath ? `/${d.basePath}` : ''}/`, description: 'VAULT_ADDR for the custom domain' });
       new CfnOutput(this, 'DomainTarget', {
         value: this.domainName.domainNameAliasDomainName,
         description: 'Point the custom domain here (CNAME, or alias A record with the DomainHostedZoneId)',

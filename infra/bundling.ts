@@ -35,20 +35,6 @@ export const NODEJS_BUNDLING: nodejs.BundlingOptions = {
   externalModules: [],
 };
 
-/** The same bundle as esbuild build options (scripts/build-package.ts), `<outdir>/<fn>/index.mjs`. */
-export const ESBUILD_OPTIONS = {
-  bundle: true,
-  format: 'esm',
-  target: ESBUILD_TARGET,
-  platform: 'node',
-  mainFields: ['module', 'main'],
-  banner: { js: ESM_REQUIRE_BANNER },
-  minify: true,
-  sourcemap: true,
-  sourcesContent: false,
-  outExtension: { '.js': '.mjs' },
-} as const;
-
 /** The prebuilt bundle directory of `fn`, when this copy of the construct ships one. */
 export function prebuiltBundle(fn: string): string | undefined {
   const dir = join(PREBUILT_DIR, fn);

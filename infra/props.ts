@@ -198,7 +198,7 @@ const schema = z.object({
         .string()
         .refine((v) => v.trim() !== '*', { message: 'a bare "*" would make every caller an admin' })
         .refine((v) => !v.includes(','), { message: 'must not contain a comma' })
-        .refine((v) => unresolved(v) || PRINCIPAL.test(v), {
+        .refine((v) => v.trim() === '*' || unresolved(v) || PRINCIPAL.test(v), {
           message: 'must be an IAM or STS ARN (pattern) with a 12-digit account, e.g. arn:aws:iam::123456789012:role/platform-*',
         }),
     )
