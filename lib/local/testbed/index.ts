@@ -70,7 +70,6 @@ export async function startTestBed(opts: TestBedOptions = {}): Promise<TestBed> 
     const adminCertPem = readFileSync(pki.adminCert, 'utf8');
     const adminKeyPem = readFileSync(pki.adminKey, 'utf8');
     log(`PKI ready (${since()})`);
-    eks = await startEksBed({ dir, logDir, pki });
 
     // 1. etcd and DynamoDB Local (slowest to boot: JVM) in parallel
     const etcd = startEtcd(sup, etcdBin, dir, etcdClient, etcdPeer);
@@ -78,7 +77,10 @@ export async function startTestBed(opts: TestBedOptions = {}): Promise<TestBed> 
     const dynamoReady = dynamo.ready.then(() => log(`DynamoDB Local ready on ${dynamo.endpoint} (${since()})`));
     dynamoReady.catch(() => {}); // awaited below; avoid an unhandled rejection meanwhile
 
-    // 2. kube-apiserver, started at once: it retries etcd until etcd has elected itself
+    // 2. the EKS authenticator + STS (in this process, while etcd and the JVM boot), then
+    //    kube-apiserver, started at once: it retries etcd until etcd has elected itself
+    eks = await startEksBed({ dir, logDir, pki });
+    log(`EKS authenticator on ${eks.info.authenticatorUrl}, STS on ${eks.info.stsEndpoint} (${since()})`);
     const apiserver = startApiserver(sup, apiserverBin, { dir, etcdUrl: etcd.url, port: apiPort, pki, tokenWebhookKubeconfig: eks.webhookKubeconfig });
     const apiUrl = apiserver.url;
     const etcdReady = waitForEtcd(etcd.proc, etcd.url).then(() => log(`etcd ready (${since()})`));

@@ -28,6 +28,8 @@ export interface EksBedInfo {
   region: string;
   /** the loopback STS: what AWS_ENDPOINT_URL_STS points at */
   stsEndpoint: string;
+  /** the TokenReview webhook the apiserver calls */
+  authenticatorUrl: string;
   /** the broker's execution-role session (what Lambda puts in AWS_ACCESS_KEY_ID & co.) */
   credentials: { accessKeyId: string; secretAccessKey: string; sessionToken: string };
   brokerRoleArn: string;
@@ -143,24 +145,26 @@ export async function startEksBed(opts: { dir: string; logDir: string; pki: Pki 
   });
 
   const [webhookPort, stsPort] = await Promise.all([listen(webhook), listen(stsServer)]);
+  const authenticatorUrl = `https://127.0.0.1:${webhookPort}/authenticate`;
   const webhookKubeconfig = path.join(opts.dir, 'eks-authenticator.kubeconfig');
   writeFileSync(
     webhookKubeconfig,
     stringify({
       apiVersion: 'v1',
       kind: 'Config',
-      clusters: [{ name: 'eks-authenticator', cluster: { server: `https://127.0.0.1:${webhookPort}/authenticate`, 'certificate-authority': opts.pki.caCert } }],
+      clusters: [{ name: 'eks-authenticator', cluster: { server: authenticatorUrl, 'certificate-authority': opts.pki.caCert } }],
       users: [{ name: 'kube-apiserver', user: {} }],
       contexts: [{ name: 'webhook', context: { cluster: 'eks-authenticator', user: 'kube-apiserver' } }],
       'current-context': 'webhook',
     }),
   );
-  say(`listening: webhook https://127.0.0.1:${webhookPort}/authenticate, STS http://127.0.0.1:${stsPort}`);
+  say(`listening: webhook ${authenticatorUrl}, STS http://127.0.0.1:${stsPort}`);
   return {
     info: {
       clusterName: EKS.clusterName,
       region: EKS.region,
       stsEndpoint: `http://127.0.0.1:${stsPort}`,
+      authenticatorUrl,
       credentials: { accessKeyId: broker.accessKeyId, secretAccessKey: broker.secretAccessKey, sessionToken: broker.sessionToken },
       brokerRoleArn: EKS.brokerRoleArn,
       brokerSessionArn: broker.arn,

@@ -17,7 +17,7 @@ import { randomBytes, randomInt, randomUUID } from 'node:crypto';
 import { MESSAGES, verifySigV4, type IncomingSignedRequest } from '../../sigv4.js';
 import { PRESIGNED_URL_EXPIRATION_SECONDS } from './verify-token.js';
 
-export const STS_VERSION = '2011-06-15';
+const STS_VERSION = '2011-06-15';
 const MIN_SESSION_SECONDS = 900;
 const MAX_SESSION_SECONDS = 3600;
 

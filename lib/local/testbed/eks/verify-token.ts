@@ -12,12 +12,12 @@
  */
 import { STSClient } from '@aws-sdk/client-sts';
 
-export const V1_PREFIX = 'k8s-aws-v1.';
-export const MAX_TOKEN_LEN_BYTES = 1024 * 4;
+const V1_PREFIX = 'k8s-aws-v1.';
+const MAX_TOKEN_LEN_BYTES = 1024 * 4;
 export const CLUSTER_ID_HEADER = 'x-k8s-aws-id';
 /** presigned STS URLs are valid for 15 minutes after X-Amz-Date, regardless of X-Amz-Expires */
 export const PRESIGNED_URL_EXPIRATION_SECONDS = 15 * 60;
-export const MAX_X_AMZ_EXPIRES = 900;
+const MAX_X_AMZ_EXPIRES = 900;
 
 const PARAMETER_ALLOWLIST = new Set([
   'action',
@@ -58,7 +58,7 @@ export interface VerifierOptions {
 }
 
 /** What Verify hands to STS: the URL as the token carries it, and the parts it looked at. */
-export interface CheckedToken {
+interface CheckedToken {
   /** `url.Parse(...).Host`: may carry a port (then it was rejected already) */
   host: string;
   /** raw (still escaped) query, as the GET to STS sends it */
@@ -75,7 +75,7 @@ function atoi(s: string): number | undefined {
 }
 
 /** Go's time.Parse with layout 20060102T150405Z: exact digits, ranges checked, no extra text. */
-export function parseAmzDate(s: string): Date | undefined {
+function parseAmzDate(s: string): Date | undefined {
   const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(s);
   if (!m) return undefined;
   const [y, mo, d, h, mi, se] = m.slice(1).map(Number) as [number, number, number, number, number, number];

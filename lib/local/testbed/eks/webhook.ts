@@ -12,7 +12,7 @@ import type { EmulatedSts } from './sts.js';
 import { checkToken, CLUSTER_ID_HEADER, FormatError, type VerifierOptions } from './verify-token.js';
 import { identityFrom, MappingError, type AccessEntries } from './mapper.js';
 
-export const TOKEN_REVIEW_API_VERSION = 'authentication.k8s.io/v1';
+const TOKEN_REVIEW_API_VERSION = 'authentication.k8s.io/v1';
 
 export interface AuthenticatorConfig extends VerifierOptions {
   /** the cluster id tokens must be signed for (the EKS cluster name) */
@@ -27,14 +27,14 @@ export interface AuthenticatorConfig extends VerifierOptions {
   rejectSignedBefore?: () => Date | undefined;
 }
 
-export interface WebhookReply {
+interface WebhookReply {
   status: number;
   body: string;
   /** why a token was refused or who it was (for the bed's log; never the token) */
   decision: string;
 }
 
-export class StsError extends Error {
+class StsError extends Error {
   constructor(message: string) {
     super(`sts getCallerIdentity failed: ${message}`);
   }
