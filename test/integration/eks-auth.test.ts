@@ -127,14 +127,14 @@ describe('an EKS mount (eks_cluster_name + eks_region, no JWT)', () => {
     expect(review.status?.user?.uid).toMatch(/^aws-iam-authenticator:000000000000:AROA[A-Z2-7]{17}$/);
     expect(review.status?.user?.extra?.canonicalArn).toEqual([eks.brokerRoleArn]);
     // what the broker ClusterRole grants, and nothing beyond
-    const can = async (verb: string, resource: string) =>
+    const can = async (verb: string, resource: string, group = '') =>
       (
         await tokenKubeConfig(rec.seen[0] as string)
           .makeApiClient(k8s.AuthorizationV1Api)
-          .createSelfSubjectAccessReview({ body: { spec: { resourceAttributes: { verb, resource, namespace: ns } } } })
+          .createSelfSubjectAccessReview({ body: { spec: { resourceAttributes: { verb, group, resource, namespace: ns } } } })
       ).status?.allowed;
     expect(await can('create', 'serviceaccounts')).toBe(true);
-    expect(await can('create', 'rolebindings')).toBe(true);
+    expect(await can('create', 'rolebindings', 'rbac.authorization.k8s.io')).toBe(true);
     expect(await can('list', 'pods')).toBe(false);
     expect(await can('update', 'secrets')).toBe(false);
   }, T);
