@@ -140,6 +140,8 @@ describe('an EKS mount (eks_cluster_name + eks_region, no JWT)', () => {
   }, T);
 
   test('a token the cluster stops accepting: the broker refreshes it once and carries on', async () => {
+    const warm = await issue(env, 'generated'); // a cached token, in use
+    await revokeLease(env.deps, { lease_id: warm.lease.lease_id }, CI);
     const before = rec.seen.length;
     const stale = rec.seen[before - 1] as string;
     // the next whole second is later than the stale token's X-Amz-Date and no later than the fresh one's
