@@ -7,13 +7,14 @@
  * node_modules. Run by `npm run build:cli`, `prepare` (npm install, npm pack), and by
  * `npm test` / `npm run bench` before they start.
  */
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const CLI_OUT_DIR = path.join(root, 'dist', 'cli');
 export const CLI_BIN = path.join(root, 'bin', 'kubelease.cjs');
+export const CLI_META = path.join(root, 'node_modules', '.cache', 'kubelease', 'cli-meta.json');
 
 const common = {
   absWorkingDir: root,
@@ -35,36 +36,49 @@ const fullIsExternal = {
   },
 };
 
+/**
+ * Builds into a fresh directory and swaps it in, so that a CLI test or an `npm pack` running at
+ * the same time never sees a half-written or missing dist/cli.
+ */
 export async function buildCli() {
   const esbuild = await import('esbuild');
   const { version } = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8'));
-  rmSync(CLI_OUT_DIR, { recursive: true, force: true });
-  mkdirSync(CLI_OUT_DIR, { recursive: true });
-  // 1. the cache-hit path: one CommonJS file, Node built-ins only
-  const entry = await esbuild.build({
-    ...common,
-    entryPoints: ['lib/cli/main.ts'],
-    outfile: path.join(CLI_OUT_DIR, 'kubelease.cjs'),
-    format: 'cjs',
-    plugins: [fullIsExternal],
-  });
-  // 2. everything else: ESM, split so each command loads only what it uses
-  const full = await esbuild.build({
-    ...common,
-    entryPoints: { full: 'lib/cli/full.ts' },
-    outdir: CLI_OUT_DIR,
-    outExtension: { '.js': '.mjs' },
-    chunkNames: 'chunks/[name]-[hash]',
-    splitting: true,
-    format: 'esm',
-    // CommonJS dependencies inside an ESM bundle still call require() for built-ins
-    banner: { js: "import{createRequire as __klRequire}from'node:module';const require=__klRequire(import.meta.url);" },
-    define: { 'process.env.KUBELEASE_CLI_VERSION': JSON.stringify(version) },
-  });
-  // esbuild's account of what went where (the bundle test reads it); not part of the package
-  const metafile = { entry: entry.metafile, full: full.metafile };
-  writeFileSync(path.join(root, 'dist', 'cli-meta.json'), JSON.stringify(metafile));
-  return metafile;
+  mkdirSync(path.dirname(CLI_OUT_DIR), { recursive: true });
+  const out = mkdtempSync(path.join(path.dirname(CLI_OUT_DIR), '.cli-build-'));
+  try {
+    // 1. the cache-hit path: one CommonJS file, Node built-ins only
+    const entry = await esbuild.build({
+      ...common,
+      entryPoints: ['lib/cli/main.ts'],
+      outfile: path.join(out, 'kubelease.cjs'),
+      format: 'cjs',
+      plugins: [fullIsExternal],
+    });
+    // 2. everything else: ESM, split so each command loads only what it uses
+    const full = await esbuild.build({
+      ...common,
+      entryPoints: { full: 'lib/cli/full.ts' },
+      outdir: out,
+      outExtension: { '.js': '.mjs' },
+      chunkNames: 'chunks/[name]-[hash]',
+      splitting: true,
+      format: 'esm',
+      // CommonJS dependencies inside an ESM bundle still call require() for built-ins
+      banner: { js: "import{createRequire as __klRequire}from'node:module';const require=__klRequire(import.meta.url);" },
+      define: { 'process.env.KUBELEASE_CLI_VERSION': JSON.stringify(version) },
+    });
+    const old = `${out}-old`;
+    if (existsSync(CLI_OUT_DIR)) renameSync(CLI_OUT_DIR, old);
+    renameSync(out, CLI_OUT_DIR);
+    rmSync(old, { recursive: true, force: true });
+    // esbuild's account of what went where (the bundle test reads it); not part of the package
+    const metafile = { entry: entry.metafile, full: full.metafile };
+    mkdirSync(path.dirname(CLI_META), { recursive: true });
+    writeFileSync(CLI_META, JSON.stringify(metafile));
+    return metafile;
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

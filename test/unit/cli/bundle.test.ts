@@ -15,7 +15,7 @@ import { cacheDir, checkDir, writeEntry } from '../../../lib/cli/cache/store.js'
 const run = promisify(execFile);
 const repo = process.cwd(); // jest runs from the repository root
 const BIN = path.join(repo, 'bin', 'kubelease.cjs');
-const META = path.join(repo, 'dist', 'cli-meta.json');
+const META = path.join(repo, 'node_modules', '.cache', 'kubelease', 'cli-meta.json'); // scripts/build-cli.mjs
 
 interface Output {
   bytes: number;
