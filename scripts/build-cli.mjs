@@ -72,7 +72,9 @@ export async function buildCli() {
     renameSync(out, CLI_OUT_DIR);
     rmSync(old, { recursive: true, force: true });
     // esbuild's account of what went where (the bundle test reads it); not part of the package
-    const metafile = { entry: entry.metafile, full: full.metafile };
+    const tmpPrefix = `${path.relative(root, out)}/`;
+    const moved = (m) => JSON.parse(JSON.stringify(m).split(tmpPrefix).join('dist/cli/'));
+    const metafile = { entry: moved(entry.metafile), full: moved(full.metafile) };
     mkdirSync(path.dirname(CLI_META), { recursive: true });
     writeFileSync(CLI_META, JSON.stringify(metafile));
     return metafile;
