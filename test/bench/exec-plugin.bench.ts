@@ -41,7 +41,9 @@ function timedRun(node: string, args: string[], env: NodeJS.ProcessEnv): Promise
 }
 
 export async function runExecPluginBench(bed: TestBedInfo, print: (line: string) => void = console.log): Promise<void> {
-  logger.setLogLevel('ERROR'); // one audit line per issuance would drown the figures
+  // one audit line and two EMF metric lines per issuance would drown the figures
+  logger.setLogLevel('ERROR');
+  process.env.POWERTOOLS_METRICS_DISABLED = 'true';
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'kl-bench-exec-'));
   const stack = await startLocalStack({ env: { ...process.env, KUBELEASE_HOME: path.join(tmp, 'home') }, bed, tablePrefix: `bench-exec-${Date.now().toString(36)}`, mount: 'bench-exec', port: 0, sweepSeconds: 0, log: () => {}, requestLog: () => {} });
   try {

@@ -63,7 +63,9 @@ export interface CliStack {
 }
 
 export async function startCliStack(label: string): Promise<CliStack> {
+  // the handlers' audit lines and EMF metric lines would drown the test output
   logger.setLogLevel('ERROR');
+  process.env.POWERTOOLS_METRICS_DISABLED = 'true';
   const bed = loadBed();
   const suffix = uniqueSuffix();
   const tmp = mkdtempSync(path.join(os.tmpdir(), `kl-${label}-`));
