@@ -14,6 +14,9 @@
  * verified for session callers and does not match them (fails closed); use a pattern without
  * the path (`…:role/ci-*`) instead.
  */
+import { quote } from './describe.js';
+import { invalid } from './errors.js';
+import { isIamArnPattern } from './names.js';
 
 /** Glob match with `*` and `?`, no regex (no backtracking blow-up). */
 export function globMatch(pattern: string, text: string): boolean {
@@ -89,4 +92,25 @@ export function displayNameFromArn(arn: string): string {
   const resource = arn.split(':').slice(5).join(':');
   const segs = resource.split('/');
   return segs[segs.length - 1] || resource || arn;
+}
+
+/**
+ * The deployment's admin principals (stack parameter, Lambda environment): IAM ARNs or patterns,
+ * each confined to one 12-digit account. A bare "*", a malformed entry or a wildcard account
+ * would make every caller (of every account) an admin, so they are refused at synth and at cold
+ * start. Empty entries are dropped; an empty list means no admin.
+ */
+export function checkAdminPrincipals(entries: readonly string[]): string[] {
+  const out: string[] = [];
+  const errors: string[] = [];
+  for (const raw of entries) {
+    const p = raw.trim();
+    if (p === '') continue;
+    if (p === '*') errors.push('admin principal "*": a bare "*" would make every caller an admin; name IAM principals (arn:aws:iam::123456789012:role/platform-admin)');
+    else if (!isIamArnPattern(p)) errors.push(`admin principal ${quote(p)} is not an IAM ARN or ARN pattern (arn:aws:iam::123456789012:role/platform-admin, arn:aws:iam::123456789012:role/sre-*)`);
+    else if (!/^[0-9]{12}$/.test(p.split(':')[4] ?? '')) errors.push(`admin principal ${quote(p)} must name one 12-digit account: a wildcard account admits principals of every AWS account`);
+    else out.push(p);
+  }
+  if (errors.length > 0) throw invalid(errors);
+  return out;
 }

@@ -5,6 +5,7 @@ import {
   deleteConfig,
   issueCreds,
   listLeases,
+  listMounts,
   lookupLease,
   requiredPermissions,
   revokeLease,
@@ -52,6 +53,7 @@ beforeEach(async () => {
   });
 });
 
+const installation = async () => (await listMounts(deps, { caller: ADMIN })).installation_id;
 const issue = (role = 'gen', caller = CI, body: Record<string, unknown> = {}) =>
   issueCreds(deps, { mount: 'c1', roleName: role, caller, body });
 
@@ -149,7 +151,7 @@ describe('sweep', () => {
       kind: 'ServiceAccount',
       namespace: 'team',
       name: 'stray',
-      labels: { 'kubelease.io/lease': 'nolease', 'kubelease.io/mount': 'c1' },
+      labels: { 'kubelease.io/lease': 'nolease', 'kubelease.io/mount': 'c1', 'kubelease.io/installation': await installation() },
       annotations: {},
     });
     const report = await sweep(deps, { deadline: new Date(deps.clock.now().getTime() + 60_000) });
@@ -168,7 +170,7 @@ describe('sweep', () => {
   test('leaves young unlabeled-lease objects alone (issue in flight)', async () => {
     cluster.objects.set('ServiceAccount/team/young', {
       kind: 'ServiceAccount', namespace: 'team', name: 'young',
-      labels: { 'kubelease.io/lease': 'inflight', 'kubelease.io/mount': 'c1' }, annotations: {},
+      labels: { 'kubelease.io/lease': 'inflight', 'kubelease.io/mount': 'c1', 'kubelease.io/installation': await installation() }, annotations: {},
       createdAt: deps.clock.now(),
     });
     const report = await sweep(deps, { deadline: new Date(deps.clock.now().getTime() + 60_000) });

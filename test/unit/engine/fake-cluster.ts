@@ -1,9 +1,11 @@
 /** A recording fake of OUR KubeCluster port (not of Kubernetes): for engine flow tests only. */
 import type { ClusterConfig, ObjectRef, PlanObject } from '../../../lib/domain/index.js';
-import type { AccessCheck, IssuedToken, KubeClientFactory, KubeCluster, ManagedObject } from '../../../lib/ports.js';
+import type { AccessCheck, DeleteGuard, IssuedToken, KubeClientFactory, KubeCluster, ManagedObject } from '../../../lib/ports.js';
 
 export class RecordingCluster implements KubeCluster {
   calls: string[] = [];
+  /** deletes that came without a guard: none may (issue 10, item 11) */
+  unguardedDeletes = 0;
   objects = new Map<string, ManagedObject>();
   failOn: ((op: string, kind?: string) => Error | undefined) | undefined;
   namespaces: Record<string, Record<string, string>> = { team: { stage: 'dev' }, other: {} };
@@ -21,12 +23,15 @@ export class RecordingCluster implements KubeCluster {
     this.objects.set(`${o.kind}/${o.namespace ?? ''}/${o.name}`, { kind: o.kind, name: o.name, labels: o.labels, annotations: o.annotations, ...(o.namespace ? { namespace: o.namespace } : {}) });
     return { uid: `uid-${++this.uid}` };
   }
-  async delete(ref: ObjectRef, guard?: { leaseHash: string }) {
+  async delete(ref: ObjectRef, guard?: DeleteGuard) {
     this.calls.push(`delete ${ref.kind}`);
+    if (!guard) this.unguardedDeletes++;
     this.check('delete', ref.kind);
     const key = `${ref.kind}/${ref.namespace ?? ''}/${ref.name}`;
     const current = this.objects.get(key);
-    if (!current || (guard && current.labels['kubelease.io/lease'] !== guard.leaseHash)) return 'absent' as const;
+    const installation = current?.labels['kubelease.io/installation'];
+    const otherInstallation = guard?.installation !== undefined && installation !== undefined && installation !== guard.installation;
+    if (!current || !guard || current.labels['kubelease.io/lease'] !== guard.leaseHash || otherInstallation) return 'absent' as const;
     this.objects.delete(key);
     return 'deleted' as const;
   }
