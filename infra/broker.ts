@@ -13,7 +13,7 @@
  * Kubernetes identity. See `executionRoles` for how that identity is laid out in IAM
  * (broker-iam.ts). cdk-nag acknowledgments sit next to what they cover (nag.ts).
  */
-import { CfnOutput, type Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { CfnOutput, type Duration, RemovalPolicy, Token } from 'aws-cdk-lib';
 import type * as apigw from 'aws-cdk-lib/aws-apigateway';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -25,6 +25,8 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { TableKey } from '../lib/adapters/dynamodb/tables.js';
+import { checkAdminPrincipals } from '../lib/domain/principals.js';
+import { isKubeleaseError } from '../lib/domain/errors.js';
 import { createAlarms } from './broker-alarms.js';
 import { createApi } from './broker-api.js';
 import { createExpireDeadLetterQueue, expireOnLeaseTtl, scheduleSweep } from './broker-expiry.js';
@@ -81,6 +83,16 @@ export interface KubeleaseBrokerProps {
   functionsDir?: string;
 }
 
+/** The check the Lambdas run at cold start, at synth: unresolved tokens (the placeholder) are left to it. */
+function checkAdminPrincipalsAtSynth(principals: readonly string[]): void {
+  try {
+    checkAdminPrincipals(principals.filter((p) => !Token.isUnresolved(p)));
+  } catch (e) {
+    if (!isKubeleaseError(e)) throw e;
+    throw new Error(`KubeleaseBroker: adminPrincipals: ${e.errors.join('; ')}`);
+  }
+}
+
 export class KubeleaseBroker extends Construct {
   readonly api: apigw.RestApi;
   readonly tables: Record<TableKey, dynamodb.TableV2>;
@@ -97,6 +109,7 @@ export class KubeleaseBroker extends Construct {
     for (const p of props.adminPrincipals) {
       if (p.includes(',')) throw new Error(`KubeleaseBroker: admin principal "${p}" contains a comma`);
     }
+    checkAdminPrincipalsAtSynth(props.adminPrincipals);
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
     const retention = { retain: removalPolicy === RemovalPolicy.RETAIN, removalPolicy };
     const logRetention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;

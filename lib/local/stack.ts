@@ -15,7 +15,7 @@ import { createDocumentClient, createTables } from '../adapters/dynamodb/client.
 import { TABLE_ENV, localTableNames, type TableKey, type TableNames } from '../adapters/dynamodb/tables.js';
 import type { EngineDeps } from '../engine/deps.js';
 import { mergeConfig } from '../domain/index.js';
-import { writeRole } from '../engine/index.js';
+import { ensureInstallation, writeRole } from '../engine/index.js';
 import type { SweepReport } from '../engine/sweep.js';
 import { handleExpire } from '../lambda/expire-handler.js';
 import { handleHttp } from '../lambda/http-handler.js';
@@ -232,6 +232,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       await deps.configs.put(mergeConfig(mount, await deps.configs.get(mount), body));
     };
     await pointMount(brokerToken);
+    // as writeConfig does: the deployment's installation id, which labels every object it creates
+    await ensureInstallation(deps);
     if (firstStart) {
       await ensureDemoClusterRole(bed);
       for (const [name, body] of Object.entries(DEMO_ROLES)) await writeRole(deps, { mount, name, caller: admin, body });
