@@ -93,6 +93,7 @@ export function leaseFromItem(item: Record<string, unknown>): Lease {
   };
   const status = item.status;
   if (typeof status !== 'string' || !STATUSES.includes(status as LeaseStatus)) throw bad('status', STATUSES.join('|'));
+  const plan = storedPlanFrom(item.plan, bad);
   return {
     lease_id: str('lease_id'),
     lease_hash: str('lease_hash'),
@@ -103,7 +104,7 @@ export function leaseFromItem(item: Record<string, unknown>): Lease {
     status: status as LeaseStatus,
     issued_at: num('issued_at'),
     expires_at: num('expires_at'),
-    plan: storedPlanFrom(item.plan, bad),
+    plan,
     service_account_name: str('service_account_name'),
   };
 }
