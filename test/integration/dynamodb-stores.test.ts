@@ -492,6 +492,14 @@ describe('DynamoLeaseStore', () => {
         lease_id: { S: 'x' },
         status: { S: 'active' },
         plan: { M: { objects: { L: [] }, token: { M: {} } } },
+      }),
+    ).toThrow(/plan.token.serviceAccount/);
+    const token = { M: { serviceAccount: { M: { namespace: { S: 'default' }, name: { S: 'sa' } } }, audiences: { L: [] }, expirationSeconds: { N: '600' } } };
+    expect(() =>
+      leaseFromImage({
+        lease_id: { S: 'x' },
+        status: { S: 'active' },
+        plan: { M: { objects: { L: [] }, token } },
         expires_at: { S: 'not a number' },
       }),
     ).toThrow(/expires_at|lease_hash/);
