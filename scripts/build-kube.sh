@@ -199,4 +199,8 @@ find "$gopath/src/k8s.io/kubernetes/_output" -type f \( -name kube-apiserver -o 
   || die "the kube build produced no binaries" "read the build log" "$BUILD_LOG"
 rm -rf "$dest" && mv "$dest.tmp" "$dest"
 log "built in $(( $(date +%s) - start ))s, cached in $dest"
+# Deleting the multi-GB work tree takes minutes on a busy disk: do it behind the caller's back,
+# holding neither our pipes nor the build lock (fd 9).
+trap - EXIT
+( rm -rf "$work" ) </dev/null >/dev/null 2>&1 9>&- &
 echo "$dest"

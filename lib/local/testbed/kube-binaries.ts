@@ -12,13 +12,17 @@ import { signalGroup } from './signals.js';
  * Runs scripts/build-kube.sh (a no-op once cached), streaming its progress; returns the bin dir.
  * The script owns the build lock, so concurrent callers wait for one build and then reuse it.
  */
-export async function ensureKubeBinaries(log: (line: string) => void = () => {}): Promise<string> {
+export async function ensureKubeBinaries(
+  log: (line: string) => void = () => {},
+  opts: { env?: NodeJS.ProcessEnv } = {},
+): Promise<string> {
   const script = path.join(REPO_ROOT, 'scripts', 'build-kube.sh');
-  mkdirSync(cacheRoot(), { recursive: true });
+  const env = opts.env ?? process.env;
+  mkdirSync(cacheRoot(env), { recursive: true });
   return new Promise((resolve, reject) => {
     // own process group, so that a timeout or our exit (Ctrl-C reaches scripts/test.ts) takes
     // the whole build down with it, make and go included
-    const child = spawn('bash', [script], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const child = spawn('bash', [script], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     const killBuild = () => child.pid && child.exitCode === null && signalGroup(child.pid, 'SIGTERM');
     process.once('exit', killBuild);
     let out = '';

@@ -7,6 +7,6 @@ import { fileURLToPath } from 'node:url';
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 export const BROKER_RBAC_MANIFEST = path.join(REPO_ROOT, 'deploy', 'kubernetes', 'broker-rbac.yaml');
 
-export const cacheRoot = (): string => process.env.KUBELEASE_CACHE || path.join(os.homedir(), '.cache', 'kubelease');
+export const cacheRoot = (env: NodeJS.ProcessEnv = process.env): string => env.KUBELEASE_CACHE || path.join(os.homedir(), '.cache', 'kubelease');
 /** pidfiles of running beds (see pidfile.ts) */
 export const runDir = (): string => path.join(cacheRoot(), 'run');
