@@ -74,6 +74,23 @@ const expireInPlace = (leaseId: string) =>
 
 const sweepNow = () => handleSweep({ getRemainingTimeInMillis: () => 60_000 });
 
+/** A role item edited in the console so that it breaks a rule (default TTL above the max). */
+const putBrokenRole = (name: string) =>
+  dynamoClient().send(
+    new PutItemCommand({
+      TableName: names.roles,
+      Item: {
+        mount: { S: MOUNT },
+        name: { S: name },
+        allowed_kubernetes_namespaces: { L: [{ S: ns }] },
+        service_account_name: { S: 'default' },
+        token_default_ttl: { N: '7200' },
+        token_max_ttl: { N: '3600' },
+        allowed_principals: { L: [{ S: 'arn:aws:iam::123456789012:role/ci-*' }] },
+      },
+    }),
+  );
+
 const installationId = async () => ((await call({ method: 'GET', path: '/v1/mounts', query: { list: 'true' } })).body.data as { installation_id: string }).installation_id;
 
 beforeAll(async () => {
@@ -175,20 +192,7 @@ describe('roles', () => {
   });
 
   test('a role item broken in the console fails closed with 422 naming the item and field', async () => {
-    await dynamoClient().send(
-      new PutItemCommand({
-        TableName: names.roles,
-        Item: {
-          mount: { S: MOUNT },
-          name: { S: 'console-edit' },
-          allowed_kubernetes_namespaces: { L: [{ S: ns }] },
-          service_account_name: { S: 'default' },
-          token_default_ttl: { N: '7200' },
-          token_max_ttl: { N: '3600' },
-          allowed_principals: { L: [{ S: 'arn:aws:iam::123456789012:role/ci-*' }] },
-        },
-      }),
-    );
+    await putBrokenRole('console-edit');
     const res = await creds(CI, {}, 'console-edit');
     expect(res.status).toBe(422);
     expect(res.body.errors?.join(' ')).toMatch(/console-edit/);
@@ -407,20 +411,7 @@ describe('issue 10 through the handlers, on DynamoDB Local', () => {
   });
 
   test('item 6: a non-admin gets one answer for absent and not yours', async () => {
-    await dynamoClient().send(
-      new PutItemCommand({
-        TableName: names.roles,
-        Item: {
-          mount: { S: MOUNT },
-          name: { S: 'broken-for-stranger' },
-          allowed_kubernetes_namespaces: { L: [{ S: ns }] },
-          service_account_name: { S: 'default' },
-          token_default_ttl: { N: '7200' },
-          token_max_ttl: { N: '3600' },
-          allowed_principals: { L: [{ S: 'arn:aws:iam::123456789012:role/ci-*' }] },
-        },
-      }),
-    );
+    await putBrokenRole('broken-for-stranger');
     const broken = await creds(STRANGER, {}, 'broken-for-stranger');
     const missing = await creds(STRANGER, {}, 'no-such-role');
     expect([broken.status, missing.status]).toEqual([403, 403]);

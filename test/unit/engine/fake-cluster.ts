@@ -1,5 +1,7 @@
 /** A recording fake of OUR KubeCluster port (not of Kubernetes): for engine flow tests only. */
+import { FixedClock, MemoryConfigStore, MemoryLeaseStore, MemoryRoleStore, randomIds } from '../../../lib/adapters/memory/index.js';
 import type { ClusterConfig, ObjectRef, PlanObject } from '../../../lib/domain/index.js';
+import { defaultSettings, writeConfig, type EngineDeps, type EngineSettings } from '../../../lib/engine/index.js';
 import type { AccessCheck, DeleteGuard, IssuedToken, KubeClientFactory, KubeCluster, ManagedObject } from '../../../lib/ports.js';
 
 export class RecordingCluster implements KubeCluster {
@@ -58,3 +60,30 @@ export class RecordingCluster implements KubeCluster {
 }
 
 export const factoryOf = (cluster: KubeCluster): KubeClientFactory => ({ forCluster: async (_c: ClusterConfig) => cluster });
+
+export const FAKE_ADMIN = { arn: 'arn:aws:iam::111111111111:user/admin' };
+const FAKE_JWT = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln';
+
+export type MemoryDeps = EngineDeps & { configs: MemoryConfigStore; roles: MemoryRoleStore; leases: MemoryLeaseStore; clock: FixedClock };
+
+/**
+ * One deployment on in-memory stores (our ports) reaching `cluster`, FAKE_ADMIN its admin, with
+ * mount c1 configured. Tests that share a cluster between deployments pass the same one.
+ */
+export async function memoryDeployment(
+  opts: { clock?: FixedClock; cluster?: RecordingCluster; settings?: Partial<EngineSettings> } = {},
+): Promise<{ deps: MemoryDeps; cluster: RecordingCluster; clock: FixedClock }> {
+  const clock = opts.clock ?? new FixedClock(new Date('2026-11-25T12:00:00Z'));
+  const cluster = opts.cluster ?? new RecordingCluster(() => clock.now().getTime());
+  const deps: MemoryDeps = {
+    configs: new MemoryConfigStore(),
+    roles: new MemoryRoleStore(),
+    leases: new MemoryLeaseStore(),
+    kube: factoryOf(cluster),
+    clock,
+    ids: randomIds,
+    settings: { ...defaultSettings, adminPrincipals: [FAKE_ADMIN.arn], ...opts.settings },
+  };
+  await writeConfig(deps, { mount: 'c1', caller: FAKE_ADMIN, body: { kubernetes_host: 'https://127.0.0.1:6443', service_account_jwt: FAKE_JWT } });
+  return { deps, cluster, clock };
+}

@@ -4,46 +4,30 @@
  * sweeper may touch, one answer for "absent" and "not yours", guarded orphan deletes, exact
  * sweep counters, and revoking a lease whose token cannot be revoked.
  */
-import { FixedClock, MemoryConfigStore, MemoryLeaseStore, MemoryRoleStore, randomIds } from '../../../lib/adapters/memory/index.js';
+import { FixedClock } from '../../../lib/adapters/memory/index.js';
 import {
   checkRole,
-  defaultSettings,
   issueCreds,
   listLeases,
   listMounts,
   listRoles,
   revokeLease,
   sweep,
-  writeConfig,
   writeRole,
-  type EngineDeps,
 } from '../../../lib/engine/index.js';
 import { failure } from '../../support/failure.js';
-import { factoryOf, RecordingCluster } from './fake-cluster.js';
+import { FAKE_ADMIN as ADMIN, memoryDeployment, RecordingCluster, type MemoryDeps } from './fake-cluster.js';
 
-const ADMIN = { arn: 'arn:aws:iam::111111111111:user/admin' };
 const CI = { arn: 'arn:aws:sts::111111111111:assumed-role/ci/run-1' };
 const OTHER = { arn: 'arn:aws:sts::111111111111:assumed-role/deploy/run-1' };
-const JWT = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln';
 const CI_ROLE = 'arn:aws:iam::111111111111:role/ci';
 const START = new Date('2026-11-25T12:00:00Z');
 
-type Deps = EngineDeps & { leases: MemoryLeaseStore; roles: MemoryRoleStore; clock: FixedClock };
+type Deps = MemoryDeps;
 
 /** One deployment of kubelease (its own tables) reaching `cluster`, with mount c1 configured. */
-async function deployment(cluster: RecordingCluster, clock: FixedClock): Promise<Deps> {
-  const deps: Deps = {
-    configs: new MemoryConfigStore(),
-    roles: new MemoryRoleStore(),
-    leases: new MemoryLeaseStore(),
-    kube: factoryOf(cluster),
-    clock,
-    ids: randomIds,
-    settings: { ...defaultSettings, adminPrincipals: [ADMIN.arn], orphanGraceSeconds: 60 },
-  };
-  await writeConfig(deps, { mount: 'c1', caller: ADMIN, body: { kubernetes_host: 'https://127.0.0.1:6443', service_account_jwt: JWT } });
-  return deps;
-}
+const deployment = async (cluster: RecordingCluster, clock: FixedClock): Promise<Deps> =>
+  (await memoryDeployment({ cluster, clock, settings: { orphanGraceSeconds: 60 } })).deps;
 
 let clock: FixedClock;
 let cluster: RecordingCluster;

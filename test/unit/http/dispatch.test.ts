@@ -3,19 +3,17 @@
  * any store is touched (items 5, 7), 5xx bodies carry a short message and the request id but no
  * internal detail (item 9), and revoking an unrevocable lease says so (item 13).
  */
-import { FixedClock, MemoryConfigStore, MemoryLeaseStore, MemoryRoleStore, randomIds } from '../../../lib/adapters/memory/index.js';
 import { KubeleaseError } from '../../../lib/domain/index.js';
-import { defaultSettings, writeConfig, writeRole, type EngineDeps } from '../../../lib/engine/index.js';
+import { writeRole } from '../../../lib/engine/index.js';
 import type { ApiRequest } from '../../../lib/http/api.js';
 import { dispatch } from '../../../lib/http/dispatch.js';
-import { factoryOf, RecordingCluster } from '../engine/fake-cluster.js';
+import { FAKE_ADMIN as ADMIN, memoryDeployment, type MemoryDeps } from '../engine/fake-cluster.js';
 
-const ADMIN = { arn: 'arn:aws:iam::111111111111:user/admin' };
 const CI = { arn: 'arn:aws:sts::111111111111:assumed-role/ci/run-1' };
 const JWT = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln';
 const REQUEST_ID = 'c0ffee00-1111-2222-3333-444455556666';
 
-let deps: EngineDeps & { roles: MemoryRoleStore; configs: MemoryConfigStore; leases: MemoryLeaseStore };
+let deps: MemoryDeps;
 let storeCalls: string[];
 
 /** Counts every store call, so a test can say "no store was touched". */
@@ -33,18 +31,7 @@ function counted<T extends object>(name: string, store: T): T {
 }
 
 beforeEach(async () => {
-  const clock = new FixedClock(new Date('2026-11-25T12:00:00Z'));
-  const cluster = new RecordingCluster(() => clock.now().getTime());
-  deps = {
-    configs: new MemoryConfigStore(),
-    roles: new MemoryRoleStore(),
-    leases: new MemoryLeaseStore(),
-    kube: factoryOf(cluster),
-    clock,
-    ids: randomIds,
-    settings: { ...defaultSettings, adminPrincipals: [ADMIN.arn] },
-  };
-  await writeConfig(deps, { mount: 'c1', caller: ADMIN, body: { kubernetes_host: 'https://127.0.0.1:6443', service_account_jwt: JWT } });
+  ({ deps } = await memoryDeployment());
   await writeRole(deps, {
     mount: 'c1',
     name: 'plain',

@@ -6,32 +6,19 @@
  */
 import fc from 'fast-check';
 import { leaseFromItem } from '../../../lib/adapters/dynamodb/lease-store.js';
-import { FixedClock, MemoryConfigStore, MemoryLeaseStore, MemoryRoleStore, randomIds } from '../../../lib/adapters/memory/index.js';
 import { KubeleaseError } from '../../../lib/domain/index.js';
-import { defaultSettings, writeConfig, writeRole, type EngineDeps } from '../../../lib/engine/index.js';
+import { writeRole } from '../../../lib/engine/index.js';
 import type { ApiRequest } from '../../../lib/http/api.js';
 import { dispatch } from '../../../lib/http/dispatch.js';
-import { factoryOf, RecordingCluster } from '../engine/fake-cluster.js';
+import { FAKE_ADMIN as ADMIN, memoryDeployment, type MemoryDeps } from '../engine/fake-cluster.js';
 
 const RUNS = { numRuns: 150 };
-const ADMIN = { arn: 'arn:aws:iam::111111111111:user/admin' };
 const CI = { arn: 'arn:aws:sts::111111111111:assumed-role/ci/run-1' };
-const JWT = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln';
 
-let deps: EngineDeps & { roles: MemoryRoleStore };
+let deps: MemoryDeps;
 
 beforeAll(async () => {
-  const clock = new FixedClock(new Date('2026-11-25T12:00:00Z'));
-  deps = {
-    configs: new MemoryConfigStore(),
-    roles: new MemoryRoleStore(),
-    leases: new MemoryLeaseStore(),
-    kube: factoryOf(new RecordingCluster(() => clock.now().getTime())),
-    clock,
-    ids: randomIds,
-    settings: { ...defaultSettings, adminPrincipals: [ADMIN.arn] },
-  };
-  await writeConfig(deps, { mount: 'c1', caller: ADMIN, body: { kubernetes_host: 'https://127.0.0.1:6443', service_account_jwt: JWT } });
+  ({ deps } = await memoryDeployment());
   await writeRole(deps, {
     mount: 'c1',
     name: 'ok',
