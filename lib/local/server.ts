@@ -292,7 +292,6 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
       .then(({ reply, who }) => {
         const headers: Record<string, string> = { ...reply.headers, 'x-amzn-requestid': requestId };
         if (isList || closing) headers.connection = 'close';
-        if (headers.connection === 'close') res.shouldKeepAlive = false;
         // a 204 has no body; anything else without one gets an explicit empty body
         if (reply.status === 204) res.writeHead(204, headers).end();
         else res.writeHead(reply.status, headers).end(reply.body ?? '');

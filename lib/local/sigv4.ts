@@ -15,7 +15,8 @@
  *
  * Accepted:
  * - header form: `Authorization: AWS4-HMAC-SHA256 Credential=AKID/yyyymmdd/<region>/execute-api/aws4_request,
- *   SignedHeaders=host;x-amz-date[;...], Signature=<hex>` with an `x-amz-date` header;
+ *   SignedHeaders=host;x-amz-date[;...], Signature=<hex>` with an `x-amz-date` header (or, without
+ *   one, a signed HTTP `Date` header, in ISO8601 basic form or as an HTTP date);
  * - presigned-URL form: X-Amz-Algorithm, X-Amz-Credential, X-Amz-Date, X-Amz-Expires,
  *   X-Amz-SignedHeaders, X-Amz-Signature (and X-Amz-Security-Token) in the query.
  * Any region is accepted (there is only one local endpoint); the service must be execute-api.
@@ -94,6 +95,13 @@ export function parseAmzDate(s: string | undefined): Date | undefined {
   return Number.isNaN(date.getTime()) ? undefined : date;
 }
 
+/** An HTTP date (`Tue, 01 Dec 2026 04:51:00 GMT`), or undefined. */
+function parseHttpDate(s: string): Date | undefined {
+  if (!/^[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT$/.test(s)) return undefined;
+  const d = new Date(s);
+  return Number.isNaN(d.getTime()) ? undefined : d;
+}
+
 const amzDate = (d: Date) => d.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}Z$/, 'Z');
 
 function safeEqual(a: string, b: string): boolean {
@@ -140,12 +148,16 @@ function parseHeaderAuth(req: Pick<IncomingSignedRequest, 'headers'>, authorizat
   if (missing.length) return missing.map((f) => `Authorization header requires '${f}' parameter.`).join(' ');
   const cred = parseCredential(fields.get('Credential')!);
   if (typeof cred === 'string') return cred;
-  const rawDate = header(req, 'x-amz-date');
-  if (rawDate === undefined) return "Authorization header requires existence of an 'X-Amz-Date' header.";
-  const date = parseAmzDate(rawDate);
-  if (!date) return `X-Amz-Date must be in the ISO8601 basic format yyyyMMdd'T'HHmmss'Z', got '${rawDate}'.`;
+  // the request time: x-amz-date, else the HTTP Date header (SigV4 allows either)
+  const source = header(req, 'x-amz-date') !== undefined ? 'x-amz-date' : header(req, 'date') !== undefined ? 'date' : undefined;
+  if (source === undefined) return "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.";
+  const given = header(req, source)!;
+  const date = parseAmzDate(given) ?? (source === 'date' ? parseHttpDate(given) : undefined);
+  if (!date) return `${source === 'date' ? 'Date' : 'X-Amz-Date'} must be in the ISO8601 basic format yyyyMMdd'T'HHmmss'Z'${source === 'date' ? ' or an HTTP date' : ''}, got '${given}'.`;
+  // the string to sign carries the time in ISO8601 basic form, whichever header held it
+  const rawDate = amzDate(date);
   const signedHeaders = fields.get('SignedHeaders')!.split(';').map((h) => h.trim().toLowerCase());
-  if (!signedHeaders.includes('x-amz-date')) return "'x-amz-date' must be a signed header.";
+  if (!signedHeaders.includes(source)) return `'${source}' must be a signed header.`;
   const token = header(req, 'x-amz-security-token');
   return { ...cred, signedHeaders, signature: fields.get('Signature')!, date, rawDate, presigned: false, ...(token !== undefined ? { token } : {}) };
 }

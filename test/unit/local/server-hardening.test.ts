@@ -105,10 +105,19 @@ describe('one parser for the signature check and routing', () => {
 });
 
 /** SigV4 by hand (the AWS spec, not @smithy's signer, which drops a `date` header before signing). */
-function signByHand(p: LocalPrincipal, req: { method: string; path: string; query: string; headers: Record<string, string>; body: string }, when: Date) {
+function signByHand(
+  p: LocalPrincipal,
+  req: { method: string; path: string; query: string; headers: Record<string, string>; body: string },
+  when: Date,
+  dateHeader: 'x-amz-date' | 'none' = 'x-amz-date',
+) {
   const amzDate = when.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}Z$/, 'Z');
   const day = amzDate.slice(0, 8);
-  const headers: Record<string, string> = { ...req.headers, 'x-amz-date': amzDate, ...(p.session_token ? { 'x-amz-security-token': p.session_token } : {}) };
+  const headers: Record<string, string> = {
+    ...req.headers,
+    ...(dateHeader === 'x-amz-date' ? { 'x-amz-date': amzDate } : {}),
+    ...(p.session_token ? { 'x-amz-security-token': p.session_token } : {}),
+  };
   const names = Object.keys(headers).map((h) => h.toLowerCase()).sort();
   const canonical = [
     req.method,
@@ -142,6 +151,20 @@ test('a request that signs its `date` header (as the SigV4 spec allows) verifies
   // and the hand signer agrees with the server when `date` is not signed
   const plain = signByHand(admin, { method: 'GET', path: '/v1/mounts', query: 'list=true', headers: { host }, body: '' }, now);
   expect((await rawRequest('GET', '/v1/mounts?list=true', plain)).status).toBe(200);
+});
+
+test('without x-amz-date, a signed `Date` header (ISO8601 basic or an HTTP date) carries the request time', async () => {
+  const now = new Date(Math.floor(Date.now() / 1000) * 1000);
+  const host = `127.0.0.1:${server.port}`;
+  const iso = now.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}Z$/, 'Z');
+  for (const date of [iso, now.toUTCString()]) {
+    const headers = signByHand(admin, { method: 'GET', path: '/v1/mounts', query: 'list=true', headers: { host, date }, body: '' }, now, 'none');
+    expect([date, (await rawRequest('GET', '/v1/mounts?list=true', headers)).status]).toEqual([date, 200]);
+  }
+  const unsigned = signByHand(admin, { method: 'GET', path: '/v1/mounts', query: 'list=true', headers: { host }, body: '' }, now, 'none');
+  const refused = await rawRequest('GET', '/v1/mounts?list=true', { ...unsigned, date: iso });
+  expect(refused.status).toBe(403);
+  expect(refused.text).toContain("'date' must be a signed header");
 });
 
 describe('headers are authenticated before the body is read', () => {
