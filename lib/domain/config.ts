@@ -2,10 +2,11 @@
  * Cluster connection config (one per mount): input schema, partial-update merge and read view.
  *
  * Auth kinds: `service_account_jwt` (static token) or EKS (`eks_cluster_name` + `eks_region`,
- * optional `role_arn`; no stored secret). Exactly one must result. Rule for switching: a
+ * optional `role_arn` and, with it, `external_id`; no stored secret). Exactly one must result. Rule for switching: a
  * request that sets the other kind must clear the current one with "" in the same request
  * (`"service_account_jwt": ""` to move to EKS, `"eks_cluster_name": ""` to move to a JWT);
- * leftover eks_region / role_arn are dropped with the EKS kind. `kubernetes_host` is always
+ * leftover eks_region / role_arn / external_id are dropped with the EKS kind, a leftover
+ * external_id with its role_arn. `kubernetes_host` is always
  * required (the broker does not call eks:DescribeCluster).
  */
 import { z } from 'zod';
@@ -89,6 +90,15 @@ export function parseRoleArn(v: unknown, field = 'role_arn'): string {
   return s;
 }
 
+/** sts:ExternalId: 2-1224 characters of letters, digits and `+=,.@:/-` (AWS's rule). */
+export function parseExternalId(v: unknown, field = 'external_id'): string {
+  const s = str(v, field);
+  if (s !== '' && !/^[\w+=,.@:/-]{2,1224}$/.test(s)) {
+    throw invalid(`${field}: must be 2-1224 characters of letters, digits and +=,.@:/- (the sts:ExternalId the role's trust policy expects)`);
+  }
+  return s;
+}
+
 const opt = <T>(fn: (v: unknown, field: string) => T, field: string) =>
   viaParser((v): T | undefined => (v === undefined || v === null ? undefined : fn(v, field)));
 
@@ -99,6 +109,7 @@ export const configInputSchema = z.strictObject({
   eks_cluster_name: opt(parseEksClusterName, 'eks_cluster_name'),
   eks_region: opt(parseRegion, 'eks_region'),
   role_arn: opt(parseRoleArn, 'role_arn'),
+  external_id: opt(parseExternalId, 'external_id'),
   disable_local_ca_jwt: opt((v, f) => parseBool(v, f) ?? false, 'disable_local_ca_jwt'),
 });
 
@@ -109,6 +120,7 @@ interface FlatConfig {
   eks_cluster_name: string;
   eks_region: string;
   role_arn: string;
+  external_id: string;
   disable_local_ca_jwt: boolean;
 }
 
@@ -120,6 +132,7 @@ function flatten(c: ClusterConfig | undefined): FlatConfig {
     eks_cluster_name: '',
     eks_region: '',
     role_arn: '',
+    external_id: '',
     disable_local_ca_jwt: c?.disable_local_ca_jwt ?? false,
   };
   if (c?.auth.kind === 'service_account_jwt') flat.service_account_jwt = c.auth.service_account_jwt;
@@ -127,6 +140,7 @@ function flatten(c: ClusterConfig | undefined): FlatConfig {
     flat.eks_cluster_name = c.auth.eks_cluster_name;
     flat.eks_region = c.auth.eks_region;
     flat.role_arn = c.auth.role_arn ?? '';
+    flat.external_id = c.auth.external_id ?? '';
   }
   return flat;
 }
@@ -156,7 +170,7 @@ export function mergeConfig(mount: string, existing: ClusterConfig | undefined, 
       errors.push('service_account_jwt: this config authenticates with EKS (eks_cluster_name); send "eks_cluster_name": "" in the same request to switch to a service account JWT');
     } else errors.push('service_account_jwt, eks_cluster_name: set exactly one auth kind (service_account_jwt, or eks_cluster_name + eks_region)');
   } else if (jwt) {
-    for (const k of ['eks_region', 'role_arn'] as const) {
+    for (const k of ['eks_region', 'role_arn', 'external_id'] as const) {
       if (sent.has(k) && f[k] !== '') errors.push(`${k}: only applies to EKS auth (eks_cluster_name), not service_account_jwt`);
     }
     auth = { kind: 'service_account_jwt', service_account_jwt: f.service_account_jwt };
@@ -164,8 +178,11 @@ export function mergeConfig(mount: string, existing: ClusterConfig | undefined, 
     if (f.eks_region === '') errors.push('eks_region: required with eks_cluster_name');
     auth = { kind: 'eks', eks_cluster_name: f.eks_cluster_name, eks_region: f.eks_region };
     if (f.role_arn !== '') auth.role_arn = f.role_arn;
+    // a leftover external_id goes with a cleared role_arn; one sent without a role_arn is an error
+    if (f.external_id !== '' && f.role_arn !== '') auth.external_id = f.external_id;
+    else if (sent.has('external_id') && f.external_id !== '') errors.push('external_id: only applies with role_arn (it is sent with the AssumeRole of that role)');
   } else {
-    for (const k of ['eks_region', 'role_arn'] as const) {
+    for (const k of ['eks_region', 'role_arn', 'external_id'] as const) {
       if (sent.has(k) && f[k] !== '') errors.push(`${k}: only applies with eks_cluster_name`);
     }
     errors.push('service_account_jwt: one auth kind is required: service_account_jwt, or eks_cluster_name + eks_region (+ optional role_arn)');
@@ -192,5 +209,6 @@ export function configReadView(config: ClusterConfig): Record<string, unknown> {
     eks_cluster_name: config.auth.kind === 'eks' ? config.auth.eks_cluster_name : '',
     eks_region: config.auth.kind === 'eks' ? config.auth.eks_region : '',
     role_arn: config.auth.kind === 'eks' ? (config.auth.role_arn ?? '') : '',
+    external_id: config.auth.kind === 'eks' ? (config.auth.external_id ?? '') : '',
   };
 }

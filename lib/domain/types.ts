@@ -47,7 +47,7 @@ export interface Role {
 
 export type ClusterAuth =
   | { kind: 'service_account_jwt'; service_account_jwt: string }
-  | { kind: 'eks'; eks_cluster_name: string; eks_region: string; role_arn?: string };
+  | { kind: 'eks'; eks_cluster_name: string; eks_region: string; role_arn?: string; external_id?: string };
 
 /** A cluster connection (one per mount). */
 export interface ClusterConfig {

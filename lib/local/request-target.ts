@@ -31,6 +31,7 @@ function decode(part: string, what: string): string {
 /** Problems of a raw path that a SigV4 signer would normalise away; undefined when there are none. */
 export function pathProblem(rawPath: string): string | undefined {
   if (!rawPath.startsWith('/')) return 'path: must start with "/"';
+  if (rawPath === '/') return undefined;
   const parts = rawPath.slice(1).split('/');
   if (parts.some((p) => p === '')) return 'path: empty segments ("//" or a trailing "/") are not allowed';
   for (const p of parts) {
@@ -67,6 +68,6 @@ export function parseRequestTarget(url: string): RequestTarget {
   const rawQuery = q < 0 ? '' : url.slice(q + 1);
   const problem = pathProblem(rawPath);
   if (problem) throw new BadRequestTarget(problem);
-  const segments = rawPath.slice(1).split('/').map((p) => decodeURIComponent(p));
+  const segments = rawPath === '/' ? [] : rawPath.slice(1).split('/').map((p) => decodeURIComponent(p));
   return { rawPath, segments, rawQuery, query: parseQueryString(rawQuery) };
 }

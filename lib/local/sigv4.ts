@@ -70,6 +70,11 @@ export interface VerifyOptions {
   now?: Date;
   maxSkewSeconds?: number;
   service?: string;
+  /**
+   * A presigned URL is valid this long after X-Amz-Date, whatever X-Amz-Expires says. STS
+   * GetCallerIdentity works this way (900 s): aws-iam-authenticator relies on it for EKS tokens.
+   */
+  presignedLifetimeSeconds?: number;
 }
 
 const deny = (message: string): { ok: false; status: 403; message: string } => ({ ok: false, status: 403, message });
@@ -254,7 +259,7 @@ export async function authenticateHeaders<P extends SigV4Secret>(
     return deny(`Signature not yet current: ${parsed.rawDate} is still later than ${amzDate(new Date(now.getTime() + skew))} (${amzDate(now)} + 5 min.)`);
   }
   if (parsed.presigned) {
-    const expiry = t + (parsed.expiresIn ?? 0) * 1000;
+    const expiry = t + (options.presignedLifetimeSeconds ?? parsed.expiresIn ?? 0) * 1000;
     if (now.getTime() > expiry) return deny(`Signature expired: ${amzDate(new Date(expiry))} is now earlier than ${amzDate(now)}.`);
   } else if (t < now.getTime() - skew) {
     return deny(`Signature expired: ${parsed.rawDate} is now earlier than ${amzDate(new Date(now.getTime() - skew))} (${amzDate(now)} - 5 min.)`);

@@ -3,10 +3,16 @@
  * cluster, DynamoDB Local with the three tables, the same handlers the Lambdas run behind a
  * SigV4-checking HTTP server, a stream poller feeding the expire handler and a sweep timer.
  *
+ * Two mounts reach the bed's apiserver: `local` with the broker ServiceAccount's JWT, and
+ * `local-eks` through the EKS path (presigned STS token checked by the bed's EKS authenticator),
+ * configured like a real EKS mount. The handlers get AWS credentials and the STS endpoint as in
+ * Lambda, from the environment: the bed's session of the broker's execution role, and
+ * AWS_ENDPOINT_URL_STS pointing at the bed's STS.
+ *
  * Persistence: config, roles and leases live in DynamoDB Local (persistent for npm start). The
- * apiserver may come back at another URL, with another CA or broker token, so the `local` mount
- * is re-pointed at the current bed on every start; demo roles are written only when the mount
- * is first created.
+ * apiserver may come back at another URL, with another CA or broker token, so both mounts are
+ * re-pointed at the current bed on every start; demo roles are written only when a mount is
+ * first created.
  */
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
@@ -28,6 +34,7 @@ import { StreamPoller } from './stream-poller.js';
 import { BROKER_NAMESPACE, BROKER_SERVICE_ACCOUNT, ISSUER, ensureKubeBinaries, startTestBed, type TestBed, type TestBedInfo } from './testbed.js';
 
 export const LOCAL_MOUNT = 'local';
+export const LOCAL_EKS_MOUNT = 'local-eks';
 
 /** Each call is one invocation, as injectLambdaContext({resetKeys: true}) makes it in Lambda: no log keys carry over. */
 const asInvocation =
@@ -50,6 +57,8 @@ export interface LocalStackOptions {
   tablePrefix?: string;
   /** mount pointed at the bed, default `local` (tests use a unique one: the sweeper only looks at its own mount's objects) */
   mount?: string;
+  /** mount reaching the bed through the EKS path, default `local-eks` */
+  eksMount?: string;
   /** default KUBELEASE_PORT or 8200; 0 = any free port */
   port?: number;
   /** default KUBELEASE_SWEEP_SECONDS or 60; 0 disables the timer */
@@ -64,6 +73,7 @@ export interface LocalStack {
   url: string;
   port: number;
   mount: string;
+  eksMount: string;
   credentials: LoadedCredentials;
   tables: TableNames;
   bed: TestBedInfo;
@@ -202,12 +212,14 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       KUBELEASE_ADMIN_PRINCIPALS: env.KUBELEASE_ADMIN_PRINCIPALS || ADMIN_USER_ARN,
     };
     delete handlerEnv.KUBELEASE_KMS_KEY_ID;
-    // The handlers' DynamoDB client takes region and credentials from the process environment
-    // (as in Lambda). DynamoDB Local accepts any; never send a developer's real AWS keys to it.
+    // The handlers take region, credentials and endpoints from the process environment, as in
+    // Lambda: the bed's session of the broker's execution role (DynamoDB Local accepts any key;
+    // the EKS path signs with it) and the bed's STS. A developer's real AWS keys are never used.
     process.env.AWS_REGION = bed.dynamodb.region;
-    process.env.AWS_ACCESS_KEY_ID = bed.dynamodb.credentials.accessKeyId;
-    process.env.AWS_SECRET_ACCESS_KEY = bed.dynamodb.credentials.secretAccessKey;
-    delete process.env.AWS_SESSION_TOKEN;
+    process.env.AWS_ACCESS_KEY_ID = bed.eks.credentials.accessKeyId;
+    process.env.AWS_SECRET_ACCESS_KEY = bed.eks.credentials.secretAccessKey;
+    process.env.AWS_SESSION_TOKEN = bed.eks.credentials.sessionToken;
+    process.env.AWS_ENDPOINT_URL_STS = bed.eks.stsEndpoint;
     delete process.env.AWS_PROFILE;
     for (const [k, v] of Object.entries(handlerEnv)) if (k.startsWith('KUBELEASE_') && v !== undefined) process.env[k] = v;
 
@@ -220,32 +232,42 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     setDeps(deps);
     cleanups.push(() => setDeps(undefined));
 
-    // 3. the `local` mount, re-pointed at this bed; demo roles on first start
+    // 3. the `local` (JWT) and `local-eks` (EKS) mounts, re-pointed at this bed; demo roles on first start
     const admin = { arn: ADMIN_USER_ARN };
     const mount = options.mount ?? LOCAL_MOUNT;
+    const eksMount = options.eksMount ?? LOCAL_EKS_MOUNT;
     const firstStart = (await deps.configs.get(mount)) === undefined;
     const brokerToken = owned ? bed.broker.token : await requestBrokerToken(bed).catch(() => bed.broker.token);
+    const target = { kubernetes_host: bed.apiserver.url, kubernetes_ca_cert: bed.apiserver.caPem };
     // Not writeConfig: that refuses a new kubernetes_host while leases live (another cluster),
     // but here it is the same persisted cluster (same etcd) that came back on another port.
-    const pointMount = async (jwt: string) => {
-      const body = { kubernetes_host: bed.apiserver.url, kubernetes_ca_cert: bed.apiserver.caPem, service_account_jwt: jwt };
-      await deps.configs.put(mergeConfig(mount, await deps.configs.get(mount), body));
+    const pointMount = async (name: string, auth: Record<string, string>) => {
+      const existing = await deps.configs.get(name);
+      await deps.configs.put(mergeConfig(name, existing, { ...target, ...auth }));
+      return existing === undefined;
     };
-    await pointMount(brokerToken);
+    await ensureDemoClusterRole(bed).catch((e: unknown) => {
+      if (firstStart) throw e;
+      log(`could not ensure ClusterRole kubelease-demo-view: ${String(e)}`);
+    });
     // as writeConfig does: the deployment's installation id, which labels every object it creates
     await ensureInstallation(deps);
-    if (firstStart) {
-      await ensureDemoClusterRole(bed);
-      for (const [name, body] of Object.entries(DEMO_ROLES)) await writeRole(deps, { mount, name, caller: admin, body });
-      log(`mount "${mount}" configured with demo roles ${Object.keys(DEMO_ROLES).join(', ')}`);
-    } else {
-      await ensureDemoClusterRole(bed).catch((e: unknown) => log(`could not ensure ClusterRole kubelease-demo-view: ${String(e)}`));
-      log(`mount "${mount}" re-pointed at ${bed.apiserver.url} (roles and leases kept)`);
+    const auths: Record<string, Record<string, string>> = {
+      [mount]: { service_account_jwt: brokerToken },
+      [eksMount]: { eks_cluster_name: bed.eks.clusterName, eks_region: bed.eks.region },
+    };
+    for (const [name, auth] of Object.entries(auths)) {
+      if (await pointMount(name, auth)) {
+        for (const [role, body] of Object.entries(DEMO_ROLES)) await writeRole(deps, { mount: name, name: role, caller: admin, body });
+        log(`mount "${name}" configured with demo roles ${Object.keys(DEMO_ROLES).join(', ')}`);
+      } else {
+        log(`mount "${name}" re-pointed at ${bed.apiserver.url} (roles and leases kept)`);
+      }
     }
     // the broker token lives 12 h: renew it well before, for long-running npm start sessions
     const refresh = setInterval(() => {
       requestBrokerToken(bed)
-        .then(pointMount)
+        .then((jwt) => pointMount(mount, { service_account_jwt: jwt }))
         .then(() => log(`renewed the broker token of mount "${mount}"`))
         .catch((e: unknown) => log(`could not renew the broker token: ${e instanceof Error ? e.message : String(e)}`));
     }, BROKER_REFRESH_MS);
@@ -306,6 +328,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       url: server.url,
       port: server.port,
       mount,
+      eksMount,
       credentials,
       tables,
       bed,

@@ -13,6 +13,8 @@ export {
   BROKER_TOKEN_TTL_SECONDS,
   DYNAMODB_REGION,
   DYNAMODB_CREDENTIALS,
+  EKS,
+  EKS_ACCOUNT,
   BedError,
   cacheRoot,
   ensureKubeBinaries,
@@ -23,3 +25,4 @@ export {
   startTestBed,
 } from './testbed/index.js';
 export type { TestBedInfo, TestBed, TestBedOptions } from './testbed/index.js';
+export type { EksBedInfo } from './testbed/eks/index.js';

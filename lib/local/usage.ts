@@ -13,21 +13,23 @@ export function curlSig(p: { access_key_id: string; secret_access_key: string; s
   return `curl -sS --aws-sigv4 "aws:amz:us-east-1:execute-api" --user ${q(`${p.access_key_id}:${p.secret_access_key}`)}${token}`;
 }
 
-export function usage(stack: Pick<LocalStack, 'url' | 'mount' | 'credentials' | 'bed' | 'tables'>): string {
+export function usage(stack: Pick<LocalStack, 'url' | 'mount' | 'eksMount' | 'credentials' | 'bed' | 'tables'>): string {
   const creds = stack.credentials.credentials;
   const admin = principal(creds, 'admin');
   const ci = principal(creds, 'ci');
   const api = stack.url;
   const m = stack.mount;
+  const e = stack.eksMount;
   const ca = path.join(stack.bed.dir, 'pki', 'ca.crt');
   const lines = [
     '',
     'kubelease local stack is up',
     `  API           ${api}   (AWS SigV4: service execute-api, any region)`,
-    `  mount ${m.padEnd(8)}→ ${stack.bed.apiserver.url} (test-bed kube-apiserver, CA ${ca})`,
+    `  mount ${m.padEnd(10)}→ ${stack.bed.apiserver.url} (test-bed kube-apiserver, CA ${ca}), broker ServiceAccount JWT`,
+    `  mount ${e.padEnd(10)}→ the same apiserver as EKS cluster "${stack.bed.eks.clusterName}" (${stack.bed.eks.region}): IAM token, no stored secret, checked by the bed's EKS authenticator`,
     `  credentials   ${stack.credentials.path}`,
     `  tables        ${stack.tables.config}, ${stack.tables.roles}, ${stack.tables.leases} (DynamoDB Local ${stack.bed.dynamodb.endpoint})`,
-    `  demo roles    demo-existing-sa, demo-bind-role, demo-generated (namespace default, allowed: ${ci.iam_arn})`,
+    `  demo roles    demo-existing-sa, demo-bind-role, demo-generated on both mounts (namespace default, allowed: ${ci.iam_arn})`,
     '',
     `admin  ${admin.arn}`,
     `  export AWS_ACCESS_KEY_ID=${admin.access_key_id} AWS_SECRET_ACCESS_KEY=${q(admin.secret_access_key)}`,
@@ -40,7 +42,10 @@ export function usage(stack: Pick<LocalStack, 'url' | 'mount' | 'credentials' | 
     '# issue a token as ci for the generated-role demo',
     `${curlSig(ci)} -X POST ${api}/v1/${m}/creds/demo-generated -d '{"kubernetes_namespace":"default"}'`,
     '',
-    '# ... and use it against the apiserver (no kubectl needed)',
+    `# the same through the EKS mount (the broker reaches the cluster with a presigned STS token)`,
+    `${curlSig(ci)} -X POST ${api}/v1/${e}/creds/demo-generated -d '{"kubernetes_namespace":"default"}'`,
+    '',
+    '# ... and use a token against the apiserver (no kubectl needed)',
     `TOKEN=$(${curlSig(ci)} -X POST ${api}/v1/${m}/creds/demo-generated -d '{"kubernetes_namespace":"default"}' | sed -n 's/.*"service_account_token":"\\([^"]*\\)".*/\\1/p')`,
     `curl -sS --cacert ${q(ca)} -H "Authorization: Bearer $TOKEN" ${stack.bed.apiserver.url}/api/v1/namespaces/default/pods`,
     '',

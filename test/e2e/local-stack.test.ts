@@ -2,7 +2,8 @@
  * The local stack end to end, over real HTTP with real SigV4 signatures, against the test bed
  * of this `npm test` run (its kube-apiserver and DynamoDB Local; no second bed): config, roles,
  * creds in all three modes with the tokens used on the apiserver, leases, expiry through
- * DynamoDB TTL → stream → expire handler, the sweeper, refusals, a restart, and curl.
+ * DynamoDB TTL → stream → expire handler, the sweeper, refusals, a restart, and curl; the
+ * second mount that reaches the same apiserver through the EKS path, and the printed examples.
  * Each run uses its own tables, mount and KUBELEASE_HOME.
  */
 import { execFile } from 'node:child_process';
@@ -14,6 +15,7 @@ import * as k8s from '@kubernetes/client-node';
 import { logger } from '../../lib/lambda/observability.js';
 import { principal, type LocalPrincipal } from '../../lib/local/credentials.js';
 import { startLocalStack, type LocalStack } from '../../lib/local/stack.js';
+import { usage } from '../../lib/local/usage.js';
 import { signedHeaders } from '../support/signed-fetch.js';
 import { adminKubeConfig, dynamoClient, eventually, loadBed, statusOf, tokenKubeConfig, uniqueSuffix } from '../support/bed.js';
 
@@ -25,6 +27,7 @@ const home = mkdtempSync(path.join(os.tmpdir(), 'kubelease-e2e-home-'));
 const env: NodeJS.ProcessEnv = { ...process.env, KUBELEASE_HOME: home };
 const prefix = `e2e-${suffix}`;
 const mount = `e2e-${suffix}`;
+const eksMount = `e2e-eks-${suffix}`;
 const adminCore = adminKubeConfig().makeApiClient(k8s.CoreV1Api);
 const ddb = dynamoClient();
 
@@ -32,7 +35,7 @@ let stack: LocalStack;
 let admin: LocalPrincipal;
 let ci: LocalPrincipal;
 
-const start = () => startLocalStack({ env, bed, tablePrefix: prefix, mount, port: 0, sweepSeconds: 0, pollIntervalMs: 500 });
+const start = () => startLocalStack({ env, bed, tablePrefix: prefix, mount, eksMount, port: 0, sweepSeconds: 0, pollIntervalMs: 500 });
 
 beforeAll(async () => {
   logger.setLogLevel('ERROR'); // the handlers' audit lines would drown the test output
@@ -245,6 +248,23 @@ describe('local stack', () => {
     expect((await call(ci, 'PUT', '/v1/sys/leases/revoke', { lease_id: leaseId })).status).toBe(204);
   }, T);
 
+  test('the EKS mount: the config item holds no JWT; creds in all three modes through EKS auth', async () => {
+    const item = (await ddb.send(new GetItemCommand({ TableName: stack.tables.config, Key: { mount: { S: eksMount } }, ConsistentRead: true }))).Item;
+    expect(Object.keys(item ?? {}).sort()).toEqual(['auth_kind', 'disable_local_ca_jwt', 'eks_cluster_name', 'eks_region', 'kubernetes_ca_cert', 'kubernetes_host', 'mount']);
+    expect(item).toMatchObject({ auth_kind: { S: 'eks' }, eks_cluster_name: { S: bed.eks.clusterName }, eks_region: { S: bed.eks.region } });
+    expect(JSON.stringify(item)).not.toMatch(/eyJ|service_account_jwt/);
+    const config = await call(admin, 'GET', `/v1/${eksMount}/config`);
+    expect(config.body.data).toMatchObject({ auth_kind: 'eks', eks_cluster_name: bed.eks.clusterName, kubernetes_host: bed.apiserver.url });
+    for (const role of ['demo-existing-sa', 'demo-bind-role', 'demo-generated']) {
+      const res = await call(ci, 'POST', `/v1/${eksMount}/creds/${role}`, { kubernetes_namespace: 'default', ttl: '15m' });
+      expect([role, res.status]).toEqual([role, 200]);
+      const data = res.body.data as { service_account_name: string; service_account_token: string };
+      const review = await adminKubeConfig().makeApiClient(k8s.AuthenticationV1Api).createTokenReview({ body: { spec: { token: data.service_account_token } } });
+      expect(review.status?.user?.username).toBe(`system:serviceaccount:default:${data.service_account_name}`);
+      expect((await call(ci, 'PUT', '/v1/sys/leases/revoke', { lease_id: res.body.lease_id })).status).toBe(204);
+    }
+  }, T);
+
   const curlPresent = existsSync('/usr/bin/curl') || existsSync('/bin/curl');
   (curlPresent ? test : test.skip)('curl --aws-sigv4 as in docs/local.md, including -X LIST and the ci session token', async () => {
     const curl = (args: string[]) =>
@@ -270,5 +290,23 @@ describe('local stack', () => {
     expect(revoke.status).toBe(204);
     const bad = await curl(['--user', `${admin.access_key_id}:not-it`, `${stack.url}/v1/mounts?list=true`]);
     expect(bad.status).toBe(403);
+  }, T);
+
+  (curlPresent ? test : test.skip)('the printed npm start examples issue tokens through both mounts', async () => {
+    const text = usage(stack);
+    const commandAfter = (comment: string) => {
+      const lines = text.split('\n');
+      const i = lines.findIndex((l) => l.startsWith(comment));
+      expect([comment, i >= 0]).toEqual([comment, true]);
+      return lines[i + 1] as string;
+    };
+    for (const comment of ['# issue a token as ci for the generated-role demo', '# the same through the EKS mount']) {
+      const cmd = commandAfter(comment);
+      expect(cmd).toContain(comment.includes('EKS') ? `/v1/${eksMount}/creds/` : `/v1/${mount}/creds/`);
+      const out = await new Promise<string>((resolve, reject) => execFile('sh', ['-c', cmd], (err, stdout) => (err ? reject(err) : resolve(stdout))));
+      const body = JSON.parse(out) as { lease_id: string; data: { service_account_token: string } };
+      expect(body.data.service_account_token).toMatch(/^eyJ/);
+      expect((await call(ci, 'PUT', '/v1/sys/leases/revoke', { lease_id: body.lease_id })).status).toBe(204);
+    }
   }, T);
 });

@@ -389,14 +389,17 @@ describe('ClientNodeCluster as the broker', () => {
 });
 
 describe('ClientNodeCluster transport', () => {
-  it('fromConnection with a tokenProvider asks for the token on every request; a rejected token maps to 401 upstream', async () => {
+  it('fromConnection with a tokenSource asks for the token on every request; a rejected token maps to 401 upstream', async () => {
     let calls = 0;
     const viaProvider = ClientNodeCluster.fromConnection({
       server: bed.apiserver.url,
       caPem: bed.apiserver.caPem,
-      tokenProvider: async () => {
-        calls++;
-        return bed.broker.token;
+      tokenSource: {
+        token: async () => {
+          calls++;
+          return bed.broker.token;
+        },
+        invalidate: () => {},
       },
     });
     others.push(viaProvider);
@@ -404,7 +407,7 @@ describe('ClientNodeCluster transport', () => {
     expect(await viaProvider.roleExists('ClusterRole', 'kubelease-broker')).toBe(true);
     expect(calls).toBe(2);
 
-    const rejected = ClientNodeCluster.fromConnection({ server: bed.apiserver.url, caPem: bed.apiserver.caPem, tokenProvider: async () => 'not-a-valid-token' });
+    const rejected = ClientNodeCluster.fromConnection({ server: bed.apiserver.url, caPem: bed.apiserver.caPem, tokenSource: { token: async () => 'not-a-valid-token', invalidate: () => {} } });
     others.push(rejected);
     const err = await kubeError(rejected.getNamespaceLabels('default'));
     expect(err.kind).toBe('upstream');

@@ -58,9 +58,9 @@ function listenAddresses(port: number): string[] {
 const IPV4_LOOPBACK = '0100007F'; // 127.0.0.1, little-endian
 const IPV6_MAPPED_LOOPBACK = '0000000000000000FFFF00000100007F';
 
-test('the apiserver and DynamoDB Local listen on 127.0.0.1 only', () => {
+test('the apiserver, DynamoDB Local, the EKS authenticator and STS listen on 127.0.0.1 only', () => {
   const bed = loadBed();
-  for (const url of [bed.apiserver.url, bed.dynamodb.endpoint]) {
+  for (const url of [bed.apiserver.url, bed.dynamodb.endpoint, bed.eks.authenticatorUrl, bed.eks.stsEndpoint]) {
     const addresses = listenAddresses(Number(new URL(url).port));
     expect(addresses.length).toBeGreaterThan(0);
     for (const a of addresses) expect([IPV4_LOOPBACK, IPV6_MAPPED_LOOPBACK]).toContain(a);

@@ -2,6 +2,7 @@
 import { ClusterFactory } from '../../lib/adapters/kubernetes/factory.js';
 import { MemoryAudit, MemoryConfigStore, MemoryLeaseStore, MemoryRoleStore, randomIds } from '../../lib/adapters/memory/index.js';
 import { defaultSettings, writeConfig, writeRole, type Caller, type EngineDeps } from '../../lib/engine/index.js';
+import type { KubeClientFactory } from '../../lib/ports.js';
 import { loadBed, type TestBedInfo } from './bed.js';
 
 export const ADMIN: Caller = { arn: 'arn:aws:iam::123456789012:user/platform-admin' };
@@ -15,12 +16,18 @@ export interface BedEngine {
   role(name: string, body: Record<string, unknown>): Promise<void>;
 }
 
-export async function bedEngine(mount = 'bed', bed: TestBedInfo = loadBed()): Promise<BedEngine> {
+export interface BedEngineOptions {
+  /** how the broker authenticates; default the bed's broker ServiceAccount JWT */
+  auth?: Record<string, string>;
+  kube?: KubeClientFactory;
+}
+
+export async function bedEngine(mount = 'bed', bed: TestBedInfo = loadBed(), options: BedEngineOptions = {}): Promise<BedEngine> {
   const deps = {
     configs: new MemoryConfigStore(),
     roles: new MemoryRoleStore(),
     leases: new MemoryLeaseStore(),
-    kube: new ClusterFactory(),
+    kube: options.kube ?? new ClusterFactory(),
     clock: { now: () => new Date() },
     ids: randomIds,
     audit: new MemoryAudit(),
@@ -29,7 +36,7 @@ export async function bedEngine(mount = 'bed', bed: TestBedInfo = loadBed()): Pr
   await writeConfig(deps, {
     mount,
     caller: ADMIN,
-    body: { kubernetes_host: bed.apiserver.url, kubernetes_ca_cert: bed.apiserver.caPem, service_account_jwt: bed.broker.token },
+    body: { kubernetes_host: bed.apiserver.url, kubernetes_ca_cert: bed.apiserver.caPem, ...(options.auth ?? { service_account_jwt: bed.broker.token }) },
   });
   return {
     deps,

@@ -4,7 +4,7 @@
  * plaintext is never written. Items are flat so they read well in the console:
  *
  *   mount, kubernetes_host, kubernetes_ca_cert, disable_local_ca_jwt, auth_kind,
- *   service_account_jwt_ciphertext | eks_cluster_name, eks_region, role_arn?
+ *   service_account_jwt_ciphertext | eks_cluster_name, eks_region, role_arn?, external_id?
  */
 import { DeleteCommand, GetCommand, PutCommand, ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { unprocessable } from '../../domain/errors.js';
@@ -35,6 +35,7 @@ export interface ConfigItem {
   eks_cluster_name?: string;
   eks_region?: string;
   role_arn?: string;
+  external_id?: string;
 }
 
 export const jwtContext = (mount: string): Record<string, string> => ({ mount });
@@ -144,6 +145,7 @@ export class DynamoConfigStore implements ConfigStore {
       eks_cluster_name: c.auth.eks_cluster_name,
       eks_region: c.auth.eks_region,
       ...(c.auth.role_arn ? { role_arn: c.auth.role_arn } : {}),
+      ...(c.auth.external_id ? { external_id: c.auth.external_id } : {}),
     };
   }
 
@@ -167,11 +169,13 @@ export class DynamoConfigStore implements ConfigStore {
       auth = { kind: 'service_account_jwt', service_account_jwt: await this.box.open(sealed, jwtContext(mount)) };
     } else if (item.auth_kind === 'eks') {
       const roleArn = str('role_arn', true);
+      const externalId = str('external_id', true);
       auth = {
         kind: 'eks',
         eks_cluster_name: str('eks_cluster_name'),
         eks_region: str('eks_region'),
         ...(roleArn ? { role_arn: roleArn } : {}),
+        ...(roleArn && externalId ? { external_id: externalId } : {}),
       };
     } else {
       throw unprocessable(`config ${mount}: auth_kind must be service_account_jwt or eks`);

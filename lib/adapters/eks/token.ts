@@ -31,7 +31,12 @@ export interface EksTokenOptions {
   region: string;
   /** assume this role (cached until near expiry) before signing */
   roleArn?: string;
-  /** base credentials; default: the SDK default chain (the Lambda's execution role) */
+  /** sts:ExternalId for that AssumeRole, when the role's trust policy asks for one */
+  externalId?: string;
+  /**
+   * base credentials; default: the SDK default chain (the Lambda's execution role). The STS
+   * endpoint for AssumeRole is the SDK's too (AWS_ENDPOINT_URL_STS when set, e.g. locally).
+   */
   credentials?: CredentialProvider;
   /** clock for signing and caching (tests) */
   now?: () => Date;
@@ -123,6 +128,8 @@ function awsError(what: string, err: unknown): KubeleaseError {
 /**
  * Token source for one EKS cluster. `get()` returns a cached token while it has more than
  * 5 minutes of validity left, otherwise signs a new one; concurrent callers share one refresh.
+ * After the cluster answers 401 to a token, `invalidate(token)` drops it (and the assumed
+ * session that signed it) so that the next `get()` signs anew.
  */
 export class EksTokenSource {
   private readonly now: () => Date;
@@ -153,8 +160,8 @@ export class EksTokenSource {
       : undefined;
   }
 
-  /** the bearer token (what KubeCluster's tokenProvider wants) */
-  readonly provider = async (): Promise<string> => (await this.get()).token;
+  /** the bearer token (what KubeCluster's token source wants) */
+  readonly token = async (): Promise<string> => (await this.get()).token;
 
   async get(): Promise<EksToken> {
     const t = this.now().getTime();
@@ -165,9 +172,16 @@ export class EksTokenSource {
     return this.inflight;
   }
 
-  /** drops the cached token (e.g. after a 401) */
-  invalidate(): void {
+  /**
+   * The cluster refused `rejected` (401): forget it, and the assumed credentials that signed it
+   * (their session may be what the cluster no longer accepts). A token other than the cached one
+   * (already replaced by a concurrent caller) changes nothing, so many requests failing together
+   * cause one refresh.
+   */
+  invalidate(rejected: string): void {
+    if (this.cached?.token !== rejected) return;
     this.cached = undefined;
+    this.assumed = undefined;
   }
 
   private async mint(): Promise<EksToken> {
@@ -217,6 +231,7 @@ export class EksTokenSource {
           RoleArn: roleArn,
           RoleSessionName: this.opts.sessionName ?? 'kubelease',
           DurationSeconds: 3600,
+          ...(this.opts.externalId ? { ExternalId: this.opts.externalId } : {}),
         }),
       );
     } catch (err) {

@@ -7,9 +7,11 @@
  * - client-node builds a new undici Agent (new TLS connection) per request. The auth method
  *   below keeps the first dispatcher it gets and reuses it, so a warm Lambda keeps one
  *   keep-alive connection per cluster instead of one handshake per call.
- * - With a `tokenProvider` (EKS), the bearer token is asked for on every request; the provider
- *   caches and refreshes it before the 15-minute EKS token lifetime runs out.
+ * - With a `tokenSource` (EKS), the bearer token is asked for on every request; the source
+ *   caches and refreshes it before the 15-minute EKS token lifetime runs out. A 401 answer
+ *   invalidates the token it was sent with and the call is made once more with a fresh one.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import {
   AuthorizationV1Api,
   CoreV1Api,
@@ -33,44 +35,54 @@ import { hasStatus, mapKubeError, type KubeOperation } from './errors.js';
 export const MANAGED_BY_SELECTOR = 'app.kubernetes.io/managed-by=kubelease';
 const RBAC_GROUP = 'rbac.authorization.k8s.io';
 
+/** A bearer token that changes over time (EKS): cached by the source, dropped after a 401. */
+export interface BearerTokenSource {
+  token(): Promise<string>;
+  /** the cluster answered 401 to `rejected` */
+  invalidate(rejected: string): void;
+}
+
 export interface ClusterOptions {
   /** per-request timeout, default 10 000 ms */
   timeoutMs?: number;
   /** parallel SelfSubjectAccessReviews in canI, default 8 */
   concurrency?: number;
   /** bearer token source used instead of the KubeConfig user's token (EKS) */
-  tokenProvider?: () => Promise<string>;
+  tokenSource?: BearerTokenSource;
   /** list page size in listManaged, default 500 */
   pageSize?: number;
   /** called for non-fatal problems (e.g. listManaged skipping secrets it may not list) */
   onWarning?: (message: string) => void;
 }
 
-export interface Connection extends Omit<ClusterOptions, 'tokenProvider'> {
+export interface Connection extends Omit<ClusterOptions, 'tokenSource'> {
   /** https://host[:port] */
   server: string;
   /** PEM bundle (or base64 of it); empty → the system trust store */
   caPem?: string;
   token?: string;
-  tokenProvider?: () => Promise<string>;
+  tokenSource?: BearerTokenSource;
 }
 
 type Dispatcher = ReturnType<RequestContext['getDispatcher']>;
+
+/** the bearer token one call (and its retry) is made with, so that a 401 names the token it refused */
+const callToken = new AsyncLocalStorage<string>();
 
 /** kubeconfig authentication + one reused dispatcher + optional dynamic bearer token. */
 class BrokerAuth implements SecurityAuthentication {
   private dispatcher: Dispatcher;
   constructor(
     private readonly kc: KubeConfig,
-    private readonly tokenProvider?: () => Promise<string>,
+    private readonly tokenSource?: BearerTokenSource,
   ) {}
   getName(): string {
     return 'kubelease broker';
   }
   async applySecurityAuthentication(context: RequestContext): Promise<void> {
     await this.kc.applySecurityAuthentication(context);
-    if (this.tokenProvider) {
-      context.setHeaderParam('Authorization', `Bearer ${await this.tokenProvider()}`);
+    if (this.tokenSource) {
+      context.setHeaderParam('Authorization', `Bearer ${callToken.getStore() ?? (await this.tokenSource.token())}`);
     }
     const fresh = context.getDispatcher();
     if (fresh !== undefined) {
@@ -154,6 +166,7 @@ export class ClientNodeCluster implements KubeCluster {
   private readonly rbac: RbacAuthorizationV1Api;
   private readonly authz: AuthorizationV1Api;
   private readonly auth: BrokerAuth;
+  private readonly tokenSource: BearerTokenSource | undefined;
   private readonly timeoutMs: number;
   private readonly concurrency: number;
   private readonly pageSize: number;
@@ -168,7 +181,8 @@ export class ClientNodeCluster implements KubeCluster {
     this.concurrency = options.concurrency ?? 8;
     this.pageSize = options.pageSize ?? 500;
     this.onWarning = options.onWarning ?? ((m) => console.warn(`[kubelease] ${m}`));
-    this.auth = new BrokerAuth(kc, options.tokenProvider);
+    this.tokenSource = options.tokenSource;
+    this.auth = new BrokerAuth(kc, options.tokenSource);
     const timeoutMs = this.timeoutMs;
     const perRequest: Middleware = {
       pre: async (ctx) => {
@@ -189,7 +203,7 @@ export class ClientNodeCluster implements KubeCluster {
   }
 
   static fromConnection(conn: Connection): ClientNodeCluster {
-    if (!conn.token && !conn.tokenProvider) {
+    if (!conn.token && !conn.tokenSource) {
       throw new KubeleaseError('invalid', 'a cluster connection needs a token or a token provider');
     }
     const { server, caPem, token, ...options } = conn;
@@ -209,9 +223,26 @@ export class ClientNodeCluster implements KubeCluster {
     }
   }
 
+  /**
+   * Runs `fn`; with a token source, a 401 invalidates the token `fn` was sent with and `fn` runs
+   * once more with the source's next token. A second 401 is the caller's to see.
+   */
+  private async withFreshTokenOn401<T>(fn: () => Promise<T>): Promise<T> {
+    const source = this.tokenSource;
+    if (!source) return fn();
+    const used = await source.token();
+    try {
+      return await callToken.run(used, fn);
+    } catch (err) {
+      if (!hasStatus(err, 401)) throw err;
+      source.invalidate(used);
+      return callToken.run(await source.token(), fn);
+    }
+  }
+
   private async call<T>(op: KubeOperation, fn: () => Promise<T>): Promise<T> {
     try {
-      return await fn();
+      return await this.withFreshTokenOn401(fn);
     } catch (err) {
       throw mapKubeError(err, { ...op, host: this.host(), timeoutMs: this.timeoutMs });
     }
@@ -220,7 +251,7 @@ export class ClientNodeCluster implements KubeCluster {
   /** 404 → undefined; everything else mapped. */
   private async read<T>(op: KubeOperation, fn: () => Promise<T>): Promise<T | undefined> {
     try {
-      return await fn();
+      return await this.withFreshTokenOn401(fn);
     } catch (err) {
       if (hasStatus(err, 404)) return undefined;
       throw mapKubeError(err, { ...op, host: this.host(), timeoutMs: this.timeoutMs });

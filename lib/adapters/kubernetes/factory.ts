@@ -2,17 +2,17 @@
  * KubeClientFactory: one ClientNodeCluster per mount, kept across warm Lambda invocations so the
  * TLS connection and (for EKS) the signed token are reused. The entry is replaced as soon as
  * the mount's config changes (host, CA, JWT, EKS cluster/region/role): the cache key includes a
- * fingerprint of all of them.
+ * fingerprint of all of them (EKS: cluster, region, role and external id).
  */
 import { createHash } from 'node:crypto';
 import type { ClusterAuth, ClusterConfig } from '../../domain/types.js';
 import type { KubeClientFactory, KubeCluster } from '../../ports.js';
 import { EksTokenSource, type EksTokenOptions } from '../eks/token.js';
-import { ClientNodeCluster, type ClusterOptions } from './cluster.js';
+import { ClientNodeCluster, type BearerTokenSource, type ClusterOptions } from './cluster.js';
 
-export interface ClusterFactoryOptions extends Omit<ClusterOptions, 'tokenProvider'> {
+export interface ClusterFactoryOptions extends Omit<ClusterOptions, 'tokenSource'> {
   /** builds the EKS token source (tests inject credentials / STS); default `new EksTokenSource(o)` */
-  eksTokenSource?: (options: EksTokenOptions) => { provider: () => Promise<string> };
+  eksTokenSource?: (options: EksTokenOptions) => BearerTokenSource;
 }
 
 /** sha256 over everything that shapes the connection; secrets never leave this function */
@@ -21,7 +21,7 @@ export function configFingerprint(config: ClusterConfig): string {
   const parts =
     auth.kind === 'service_account_jwt'
       ? ['jwt', auth.service_account_jwt]
-      : ['eks', auth.eks_cluster_name, auth.eks_region, auth.role_arn ?? ''];
+      : ['eks', auth.eks_cluster_name, auth.eks_region, auth.role_arn ?? '', auth.external_id ?? ''];
   return createHash('sha256')
     .update(JSON.stringify([config.mount, config.kubernetes_host, config.kubernetes_ca_cert, ...parts]))
     .digest('hex');
@@ -71,8 +71,9 @@ export class ClusterFactory implements KubeClientFactory {
       clusterName: auth.eks_cluster_name,
       region: auth.eks_region,
       ...(auth.role_arn ? { roleArn: auth.role_arn } : {}),
+      ...(auth.external_id ? { externalId: auth.external_id } : {}),
     };
     const source = eksTokenSource ? eksTokenSource(eksOptions) : new EksTokenSource(eksOptions);
-    return ClientNodeCluster.fromConnection({ ...base, tokenProvider: source.provider });
+    return ClientNodeCluster.fromConnection({ ...base, tokenSource: source });
   }
 }

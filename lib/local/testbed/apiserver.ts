@@ -1,4 +1,4 @@
-/** kube-apiserver: TLS on loopback, RBAC, service-account tokens signed with the bed's key. */
+/** kube-apiserver: TLS on loopback, RBAC, service-account tokens signed with the bed's key, EKS tokens via a webhook. */
 import path from 'node:path';
 import { AUDIENCES, ISSUER } from './constants.js';
 import { request } from './http-probe.js';
@@ -11,6 +11,8 @@ export interface ApiserverConfig {
   etcdUrl: string;
   port: number;
   pki: Pki;
+  /** kubeconfig of the bed's EKS authenticator (TokenReview v1 webhook) */
+  tokenWebhookKubeconfig: string;
 }
 
 /** Starts at once, without waiting for etcd: it retries etcd until etcd has elected itself. */
@@ -28,6 +30,12 @@ export function startApiserver(sup: Supervisor, bin: string, c: ApiserverConfig)
     `--service-account-key-file=${pki.saPub}`,
     `--service-account-signing-key-file=${pki.saKey}`,
     `--api-audiences=${AUDIENCES.join(',')}`,
+    // EKS tokens (k8s-aws-v1.…) go to the bed's aws-iam-authenticator stand-in. No webhook-level
+    // cache (EKS keeps 2 min): a refused token is refused at once; the apiserver's own 10 s cache
+    // of successful authentications still applies, as everywhere.
+    `--authentication-token-webhook-config-file=${c.tokenWebhookKubeconfig}`,
+    '--authentication-token-webhook-version=v1',
+    '--authentication-token-webhook-cache-ttl=0s',
     '--service-cluster-ip-range=10.0.0.0/24',
     '--enable-admission-plugins=NamespaceLifecycle,ServiceAccount',
     '--allow-privileged=false',

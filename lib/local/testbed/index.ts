@@ -15,6 +15,7 @@ import { createBrokerIdentity } from './broker-identity.js';
 import { AUDIENCES, BROKER_NAMESPACE, BROKER_SERVICE_ACCOUNT, DYNAMODB_CREDENTIALS, DYNAMODB_REGION, ISSUER } from './constants.js';
 import { startControllerManager, waitForControllerManager } from './controller-manager.js';
 import { checkJava, dynamoDbLocalJar, startDynamoDbLocal } from './dynamodb-local.js';
+import { startEksBed, type EksBed } from './eks/index.js';
 import { etcdBinary, etcdPeerPort, startEtcd, waitForEtcd } from './etcd.js';
 import { kubeBinaries } from './kube-binaries.js';
 import { kubeConfigFromFile, writeAdminKubeconfig } from './kubeconfig.js';
@@ -25,6 +26,7 @@ import { Supervisor } from './processes.js';
 import type { TestBed, TestBedInfo, TestBedOptions } from './types.js';
 
 export { REPO_ROOT, BROKER_RBAC_MANIFEST, cacheRoot } from './paths.js';
+export { EKS, EKS_ACCOUNT } from './constants.js';
 export { ISSUER, AUDIENCES, BROKER_NAMESPACE, BROKER_SERVICE_ACCOUNT, BROKER_TOKEN_TTL_SECONDS, DYNAMODB_REGION, DYNAMODB_CREDENTIALS } from './constants.js';
 export type { TestBedInfo, TestBed, TestBedOptions } from './types.js';
 export { BedError } from './errors.js';
@@ -50,10 +52,12 @@ export async function startTestBed(opts: TestBedOptions = {}): Promise<TestBed> 
   const persist = !!opts.persist;
   const { dir, logDir } = await makeBedDir(persist, opts.dataDir);
   const sup = new Supervisor(dir, logDir, !persist);
+  let eks: EksBed | undefined;
   let stopped: Promise<void> | undefined;
   const stop = () =>
     (stopped ??= (async () => {
       await sup.stopAll();
+      await eks?.stop();
       if (!persist) await fsp.rm(dir, { recursive: true, force: true });
     })());
 
@@ -73,8 +77,11 @@ export async function startTestBed(opts: TestBedOptions = {}): Promise<TestBed> 
     const dynamoReady = dynamo.ready.then(() => log(`DynamoDB Local ready on ${dynamo.endpoint} (${since()})`));
     dynamoReady.catch(() => {}); // awaited below; avoid an unhandled rejection meanwhile
 
-    // 2. kube-apiserver, started at once: it retries etcd until etcd has elected itself
-    const apiserver = startApiserver(sup, apiserverBin, { dir, etcdUrl: etcd.url, port: apiPort, pki });
+    // 2. the EKS authenticator + STS (in this process, while etcd and the JVM boot), then
+    //    kube-apiserver, started at once: it retries etcd until etcd has elected itself
+    eks = await startEksBed({ dir, logDir, pki });
+    log(`EKS authenticator on ${eks.info.authenticatorUrl}, STS on ${eks.info.stsEndpoint} (${since()})`);
+    const apiserver = startApiserver(sup, apiserverBin, { dir, etcdUrl: etcd.url, port: apiPort, pki, tokenWebhookKubeconfig: eks.webhookKubeconfig });
     const apiUrl = apiserver.url;
     const etcdReady = waitForEtcd(etcd.proc, etcd.url).then(() => log(`etcd ready (${since()})`));
     etcdReady.catch(() => {});
@@ -104,6 +111,7 @@ export async function startTestBed(opts: TestBedOptions = {}): Promise<TestBed> 
       admin: { kubeconfigPath: adminKubeconfigPath, clientCertPem: adminCertPem, clientKeyPem: adminKeyPem },
       broker: { token: broker.token, namespace: BROKER_NAMESPACE, serviceAccount: BROKER_SERVICE_ACCOUNT, kubeconfigPath: broker.kubeconfigPath },
       dynamodb: { endpoint: dynamo.endpoint, region: DYNAMODB_REGION, credentials: { ...DYNAMODB_CREDENTIALS } },
+      eks: eks.info,
       audiences: [...AUDIENCES],
       issuer: ISSUER,
       dir,

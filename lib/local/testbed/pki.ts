@@ -15,6 +15,9 @@ export interface Pki {
   serverKey: string;
   adminCert: string;
   adminKey: string;
+  /** serving certificate of the bed's EKS authenticator webhook */
+  eksCert: string;
+  eksKey: string;
   saKey: string;
   saPub: string;
 }
@@ -59,22 +62,31 @@ export async function makePki(dir: string): Promise<Pki> {
     caCert: f('ca.crt'), caKey: f('ca.key'),
     serverCert: f('apiserver.crt'), serverKey: f('apiserver.key'),
     adminCert: f('admin.crt'), adminKey: f('admin.key'),
+    eksCert: f('eks-authenticator.crt'), eksKey: f('eks-authenticator.key'),
     saKey: f('sa.key'), saPub: f('sa.pub'),
   };
-  if (Object.values(pki).every((p) => existsSync(p))) return pki; // persisted bed: reuse
+  // a persisted bed keeps what it has (tokens stay valid) and gains only what a newer bed adds
+  const has = (...files: string[]) => files.every((p) => existsSync(p));
   writeFileSync(f('openssl.cnf'), OPENSSL_CNF);
   const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-  await openssl(dir, ['req', '-x509', ...ec, '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '3650',
-    '-subj', '/CN=kubelease-test-ca', '-config', 'openssl.cnf', '-extensions', 'v3_ca']);
+  const freshCa = !has(pki.caCert, pki.caKey);
+  if (freshCa) {
+    await openssl(dir, ['req', '-x509', ...ec, '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '3650',
+      '-subj', '/CN=kubelease-test-ca', '-config', 'openssl.cnf', '-extensions', 'v3_ca']);
+  }
   const leaf = async (name: string, subj: string, ext: string) => {
+    if (!freshCa && has(f(`${name}.crt`), f(`${name}.key`))) return;
+    // one serial file per leaf: the leaves are signed in parallel
     await openssl(dir, ['req', '-new', ...ec, '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', subj, '-config', 'openssl.cnf']);
-    await openssl(dir, ['x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial',
+    await openssl(dir, ['x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAserial', `${name}.srl`, '-CAcreateserial',
       '-out', `${name}.crt`, '-days', '3650', '-extfile', 'openssl.cnf', '-extensions', ext]);
   };
   await Promise.all([
     leaf('apiserver', '/CN=kube-apiserver', 'server'),
     leaf('admin', '/O=system:masters/CN=kubelease-harness', 'client'),
+    leaf('eks-authenticator', '/CN=kubelease-eks-authenticator', 'server'),
   ]);
+  if (!freshCa && has(pki.saKey, pki.saPub)) return pki;
   const { privateKey, publicKey } = generateKeyPairSync('rsa', {
     modulusLength: 2048,
     privateKeyEncoding: { type: 'pkcs1', format: 'pem' },

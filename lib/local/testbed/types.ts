@@ -1,3 +1,5 @@
+import type { EksBedInfo } from './eks/index.js';
+
 /** Everything a test (or `npm start`) needs to talk to the bed; JSON-serialisable. */
 export interface TestBedInfo {
   apiserver: { url: string; caPem: string };
@@ -5,6 +7,8 @@ export interface TestBedInfo {
   admin: { kubeconfigPath: string; clientCertPem: string; clientKeyPem: string };
   broker: { token: string; namespace: string; serviceAccount: string; kubeconfigPath: string };
   dynamodb: { endpoint: string; region: string; credentials: { accessKeyId: string; secretAccessKey: string } };
+  /** the EKS side: cluster name and region, loopback STS, the broker's AWS session */
+  eks: EksBedInfo;
   audiences: string[];
   issuer: string;
   /** working directory of this bed (logs/, pki/, kubeconfigs) */

@@ -29,7 +29,7 @@ function factoryWithSpy() {
   const factory = new ClusterFactory({
     eksTokenSource: (o) => {
       built.push(o);
-      return { provider: async () => 'k8s-aws-v1.test' };
+      return { token: async () => 'k8s-aws-v1.test', invalidate: () => {} };
     },
   });
   return { factory, built };
@@ -76,6 +76,19 @@ describe('ClusterFactory (EKS and JWT auth)', () => {
     expect(factory.size).toBe(2);
     await factory.closeAll();
     expect(factory.size).toBe(0);
+  });
+
+  it('passes external_id to the token source and keys the instance by it', async () => {
+    const { factory, built } = factoryWithSpy();
+    const roleArn = 'arn:aws:iam::123456789012:role/broker';
+    const withId = (external_id: string) => eks({ auth: { kind: 'eks', eks_cluster_name: 'prod', eks_region: 'eu-west-1', role_arn: roleArn, external_id } });
+    const a = await factory.forCluster(withId('tenant-1'));
+    expect(await factory.forCluster(withId('tenant-1'))).toBe(a);
+    expect(await factory.forCluster(withId('tenant-2'))).not.toBe(a);
+    expect(built).toEqual([
+      { clusterName: 'prod', region: 'eu-west-1', roleArn, externalId: 'tenant-1' },
+      { clusterName: 'prod', region: 'eu-west-1', roleArn, externalId: 'tenant-2' },
+    ]);
   });
 
   it('fingerprints never contain the secret and differ per secret', () => {

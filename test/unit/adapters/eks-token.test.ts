@@ -121,7 +121,7 @@ describe('EksTokenSource', () => {
     expect(second.token).not.toBe(first.token);
     expect(decode(second.token).searchParams.get('X-Amz-Date')).toBe('20240102T031406Z');
     expect(loads).toBe(2);
-    expect(await src.provider()).toBe(second.token);
+    expect(await src.token()).toBe(second.token);
   });
 
   it('shares one refresh between concurrent callers', async () => {
@@ -136,7 +136,7 @@ describe('EksTokenSource', () => {
         return CREDS;
       },
     });
-    const tokens = await Promise.all([src.provider(), src.provider(), src.provider()]);
+    const tokens = await Promise.all([src.token(), src.token(), src.token()]);
     expect(new Set(tokens).size).toBe(1);
     expect(loads).toBe(1);
   });
@@ -180,7 +180,7 @@ describe('EksTokenSource', () => {
       credentials: async () => CREDS,
       stsClient: () => sts as never,
     });
-    const url = decode(await src.provider());
+    const url = decode(await src.token());
     expect(sent).toHaveLength(1);
     expect(sent[0]?.input).toMatchObject({ RoleArn: 'arn:aws:iam::123456789012:role/eks-broker', RoleSessionName: 'kubelease' });
     expect(url.searchParams.get('X-Amz-Credential')).toMatch(/^ASIAASSUMED1\//);
@@ -189,12 +189,49 @@ describe('EksTokenSource', () => {
       expectedSignature(url, { region: REGION, clusterName: CLUSTER, secret: 'secret1', signedHeaders: ['host', 'x-k8s-aws-id'] }),
     );
     c.advance(11 * 60); // token refresh, assumed credentials still have 49 min
-    await src.provider();
+    await src.token();
     expect(sent).toHaveLength(1);
     c.advance(35 * 60); // 14 min left on the session: a new token could not live 15 min → re-assume
-    const again = decode(await src.provider());
+    const again = decode(await src.token());
     expect(sent).toHaveLength(2);
     expect(again.searchParams.get('X-Amz-Credential')).toMatch(/^ASIAASSUMED2\//);
+  });
+
+  it('invalidate(token) after a 401: the next token is signed anew (a new session with role_arn); a stale token changes nothing', async () => {
+    const c = clock();
+    const sent: AssumeRoleCommand[] = [];
+    const sts = {
+      send: async (cmd: AssumeRoleCommand) => {
+        sent.push(cmd);
+        const n = sent.length;
+        return {
+          Credentials: { AccessKeyId: `ASIAASSUMED${n}`, SecretAccessKey: `secret${n}`, SessionToken: `session${n}`, Expiration: new Date(c.now().getTime() + 3600_000) },
+          $metadata: {},
+        };
+      },
+    };
+    const src = new EksTokenSource({
+      clusterName: CLUSTER,
+      region: REGION,
+      roleArn: 'arn:aws:iam::123456789012:role/eks-broker',
+      externalId: 'tenant-42',
+      now: c.now,
+      credentials: async () => CREDS,
+      stsClient: () => sts as never,
+    });
+    const first = await src.token();
+    expect(sent.map((x) => x.input)).toEqual([{ RoleArn: 'arn:aws:iam::123456789012:role/eks-broker', RoleSessionName: 'kubelease', DurationSeconds: 3600, ExternalId: 'tenant-42' }]);
+    expect(await src.token()).toBe(first); // cached
+    src.invalidate('k8s-aws-v1.some-older-token');
+    expect(await src.token()).toBe(first);
+    src.invalidate(first);
+    const second = await src.token();
+    expect(second).not.toBe(first);
+    expect(decode(second).searchParams.get('X-Amz-Credential')).toMatch(/^ASIAASSUMED2\//);
+    expect(sent).toHaveLength(2);
+    src.invalidate(first); // a second request that failed with the old token: no further refresh
+    expect(await src.token()).toBe(second);
+    expect(sent).toHaveLength(2);
   });
 
   it('maps AWS failures to KubeleaseErrors without leaking credentials', async () => {

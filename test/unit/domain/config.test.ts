@@ -29,6 +29,19 @@ describe('mergeConfig', () => {
     expect(c.kubernetes_host).toBe('https://x.eks.amazonaws.com');
     expect(c.disable_local_ca_jwt).toBe(true);
   });
+  test('external_id goes with role_arn (the AssumeRole it is sent with), and is read back', () => {
+    const role_arn = 'arn:aws:iam::123456789012:role/kubelease';
+    const c = mergeConfig('prod', eksConfig(), { role_arn, external_id: 'tenant-42:kubelease' });
+    expect(c.auth).toEqual({ kind: 'eks', eks_cluster_name: 'prod', eks_region: 'eu-west-1', role_arn, external_id: 'tenant-42:kubelease' });
+    expect(configReadView(c)).toMatchObject({ role_arn, external_id: 'tenant-42:kubelease' });
+    expect(mergeConfig('prod', c, { external_id: '' }).auth).toEqual({ kind: 'eks', eks_cluster_name: 'prod', eks_region: 'eu-west-1', role_arn });
+    expectInvalid(() => mergeConfig('prod', eksConfig(), { external_id: 'abc' }), 'external_id: only applies with role_arn');
+    expect(mergeConfig('prod', c, { role_arn: '' }).auth).toEqual({ kind: 'eks', eks_cluster_name: 'prod', eks_region: 'eu-west-1' });
+    expectInvalid(() => mergeConfig('prod', eksConfig(), { role_arn, external_id: 'x' }), 'external_id: must be 2-1224 characters');
+    expectInvalid(() => mergeConfig('prod', eksConfig(), { role_arn, external_id: 'a b' }), 'external_id: must be 2-1224 characters');
+    expectInvalid(() => mergeConfig('m', undefined, { kubernetes_host: host, service_account_jwt: JWT, external_id: 'abc' }), 'external_id: only applies to EKS auth');
+    expect(configReadView(jwtConfig())).toMatchObject({ external_id: '' });
+  });
   test('http only for loopback', () => {
     expect(mergeConfig('m', undefined, { kubernetes_host: 'http://127.0.0.1:6443', service_account_jwt: JWT }).kubernetes_host).toBe('http://127.0.0.1:6443');
     expect(mergeConfig('m', undefined, { kubernetes_host: 'http://localhost:6443', service_account_jwt: JWT }).kubernetes_host).toBe('http://localhost:6443');
@@ -84,7 +97,7 @@ describe('configReadView', () => {
   test('never shows the JWT; shows auth_kind', () => {
     const v = configReadView(jwtConfig());
     expect(JSON.stringify(v)).not.toContain(JWT);
-    expect(v).toEqual({ kubernetes_host: host, kubernetes_ca_cert: `${CERT}\n`, disable_local_ca_jwt: false, auth_kind: 'service_account_jwt', eks_cluster_name: '', eks_region: '', role_arn: '' });
+    expect(v).toEqual({ kubernetes_host: host, kubernetes_ca_cert: `${CERT}\n`, disable_local_ca_jwt: false, auth_kind: 'service_account_jwt', eks_cluster_name: '', eks_region: '', role_arn: '', external_id: '' });
   });
   test('EKS', () => {
     const c: ClusterConfig = eksConfig();

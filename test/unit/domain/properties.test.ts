@@ -50,7 +50,7 @@ const ROLE_KEYS = [
   'revocable',
   'name',
 ];
-const CONFIG_KEYS = ['kubernetes_host', 'kubernetes_ca_cert', 'service_account_jwt', 'eks_cluster_name', 'eks_region', 'role_arn', 'disable_local_ca_jwt'];
+const CONFIG_KEYS = ['kubernetes_host', 'kubernetes_ca_cert', 'service_account_jwt', 'eks_cluster_name', 'eks_region', 'role_arn', 'external_id', 'disable_local_ca_jwt'];
 
 /** Objects with the real field names and arbitrary values: reaches the field parsers. */
 const bodyOf = (keys: string[]) => fc.dictionary(fc.constantFrom(...keys), fc.oneof(fc.anything(), fc.string(), fc.jsonValue()), { maxKeys: 8 });
