@@ -287,7 +287,6 @@ describe('expiry paths', () => {
     const res = await creds();
     const leaseId = res.body.lease_id as string;
     const hash = (await rawLease(leaseId))?.lease_hash?.S as string;
-    await expireInPlace(leaseId);
     const orphanName = `kl-orphan-${uniqueSuffix()}`;
     await adminKubeConfig()
       .makeApiClient(k8s.CoreV1Api)
@@ -308,6 +307,9 @@ describe('expiry paths', () => {
       });
     // older than the 1 s orphan grace set above, in whole seconds as creationTimestamp counts them
     await new Promise((r) => setTimeout(r, 2100));
+    // only now: DynamoDB Local's own TTL deletes an expired item within seconds, and the sweeper
+    // must find it lingering
+    await expireInPlace(leaseId);
     const report = await sweepNow();
     expect(report.failures).toEqual([]);
     expect(report.expiredLeases).toBeGreaterThanOrEqual(1);
