@@ -94,21 +94,34 @@ export function displayNameFromArn(arn: string): string {
   return segs[segs.length - 1] || resource || arn;
 }
 
+/** An admin: an IAM user or role, or an assumed-role session, in one 12-digit account. */
+const ADMIN_PRINCIPAL = /^arn:aws(?:-[a-z]+)*:(?:iam|sts)::[0-9]{12}:(?:role|user|assumed-role)\/[\w+=.,@/*?-]+$/;
+
 /**
- * The deployment's admin principals (stack parameter, Lambda environment): IAM ARNs or patterns,
- * each confined to one 12-digit account. A bare "*", a malformed entry or a wildcard account
- * would make every caller (of every account) an admin, so they are refused at synth and at cold
- * start. Empty entries are dropped; an empty list means no admin.
+ * Why an entry of the deployment's admin principals (stack parameter, Lambda environment) is
+ * refused, or undefined when it is fine: an IAM/STS ARN or pattern of a role, user or
+ * assumed-role session, in one 12-digit account. A bare "*", a malformed entry or a wildcard
+ * account would make every caller (of every account) an admin. Used at synth (infra/props.ts)
+ * and at cold start (lib/lambda/runtime.ts).
  */
+export function adminPrincipalProblem(entry: string): string | undefined {
+  const p = entry.trim();
+  if (p === '*') return 'a bare "*" would make every caller an admin';
+  if (!ADMIN_PRINCIPAL.test(p) || !isIamArnPattern(p)) {
+    return 'must be an IAM or STS ARN (pattern) with a 12-digit account, e.g. arn:aws:iam::123456789012:role/platform-*';
+  }
+  return undefined;
+}
+
+/** Checks every entry (adminPrincipalProblem); empty entries are dropped; an empty list means no admin. */
 export function checkAdminPrincipals(entries: readonly string[]): string[] {
   const out: string[] = [];
   const errors: string[] = [];
   for (const raw of entries) {
     const p = raw.trim();
     if (p === '') continue;
-    if (p === '*') errors.push('admin principal "*": a bare "*" would make every caller an admin; name IAM principals (arn:aws:iam::123456789012:role/platform-admin)');
-    else if (!isIamArnPattern(p)) errors.push(`admin principal ${quote(p)} is not an IAM ARN or ARN pattern (arn:aws:iam::123456789012:role/platform-admin, arn:aws:iam::123456789012:role/sre-*)`);
-    else if (!/^[0-9]{12}$/.test(p.split(':')[4] ?? '')) errors.push(`admin principal ${quote(p)} must name one 12-digit account: a wildcard account admits principals of every AWS account`);
+    const problem = adminPrincipalProblem(p);
+    if (problem) errors.push(`admin principal ${quote(p)}: ${problem}`);
     else out.push(p);
   }
   if (errors.length > 0) throw invalid(errors);

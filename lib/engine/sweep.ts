@@ -12,6 +12,10 @@ export interface SweepReport {
   /** objects of expired leases this run deleted (404s excluded) */
   objectsDeleted: number;
   orphansRemoved: number;
+  /** active leases whose expiry lies ahead, over all mounts swept */
+  liveLeases: number;
+  /** how late (seconds past expires_at) the most overdue lease this run ended was */
+  maxExpiryLagSeconds: number;
   failures: string[];
   outOfTime: boolean;
 }
@@ -22,7 +26,16 @@ export interface SweepReport {
  * Only this installation's objects are judged by their lease (see isOrphan).
  */
 export async function sweep(deps: EngineDeps, opts: { deadline: Date; concurrency?: number }): Promise<SweepReport> {
-  const report: SweepReport = { mounts: 0, expiredLeases: 0, objectsDeleted: 0, orphansRemoved: 0, failures: [], outOfTime: false };
+  const report: SweepReport = {
+    mounts: 0,
+    expiredLeases: 0,
+    objectsDeleted: 0,
+    orphansRemoved: 0,
+    liveLeases: 0,
+    maxExpiryLagSeconds: 0,
+    failures: [],
+    outOfTime: false,
+  };
   const limit = opts.concurrency ?? 8;
   const timeLeft = () => deps.clock.now().getTime() < opts.deadline.getTime();
   const installation = await deps.configs.installationId();
@@ -44,6 +57,7 @@ export async function sweep(deps: EngineDeps, opts: { deadline: Date; concurrenc
           const { deleted } = await endLease(deps, kube, lease);
           report.objectsDeleted += deleted;
           report.expiredLeases++;
+          report.maxExpiryLagSeconds = Math.max(report.maxExpiryLagSeconds, now - lease.expires_at);
         } catch (err) {
           report.failures.push(`${lease.lease_id}: ${describe(err)}`);
         }
@@ -69,6 +83,7 @@ async function removeOrphans(
   const objects = (await kube.listManaged()).filter((o) => (o.labels[LABEL_MOUNT] ?? scope.mount) === scope.mount);
   const live = new Map<string, Lease>();
   for (const lease of await deps.leases.listByMount(scope.mount)) live.set(lease.lease_hash, lease);
+  report.liveLeases += [...live.values()].filter((l) => l.status === 'active' && l.expires_at > now).length;
   const judge = { live, now, graceSeconds: deps.settings.orphanGraceSeconds, installation: scope.installation };
   const orphans = objects.filter((o) => isOrphan(o, judge));
   await forEachBounded(orphans, limit, timeLeft, async (o) => {

@@ -82,20 +82,22 @@ describe('item 7: a mount name is a DNS-1123 label', () => {
 
 describe('item 8: admin principals are IAM ARN patterns, never "*"', () => {
   test.each([
-    ['*', 'bare "*"'],
-    ['arn:aws:iam::123456789012', 'not an IAM ARN'],
+    ['*', 'a bare "*" would make every caller an admin'],
+    ['arn:aws:iam::123456789012', 'must be an IAM or STS ARN'],
     ['arn:*:*::*:*', '12-digit account'],
     ['arn:aws:iam::*:role/admin', '12-digit account'],
-    ['arn:aws:iam::12345:role/admin', 'not an IAM ARN'],
-    ['role/admin', 'not an IAM ARN'],
+    ['arn:aws:iam::12345:role/admin', 'must be an IAM or STS ARN'],
+    ['arn:aws:iam::123456789012:*', 'must be an IAM or STS ARN'],
+    ['role/admin', 'must be an IAM or STS ARN'],
   ])('%j is refused', (p, why) => {
     expect(() => checkAdminPrincipals([p])).toThrow(why);
   });
 
   test('ARNs and patterns within one account are accepted, trimmed and empty entries dropped', () => {
-    expect(checkAdminPrincipals([' arn:aws:iam::123456789012:role/platform-admin', '', 'arn:aws:iam::123456789012:role/sre-*'])).toEqual([
+    expect(checkAdminPrincipals([' arn:aws:iam::123456789012:role/platform-admin', '', 'arn:aws:iam::123456789012:role/sre-*', 'arn:aws:sts::123456789012:assumed-role/ops/*'])).toEqual([
       'arn:aws:iam::123456789012:role/platform-admin',
       'arn:aws:iam::123456789012:role/sre-*',
+      'arn:aws:sts::123456789012:assumed-role/ops/*',
     ]);
     expect(checkAdminPrincipals([])).toEqual([]);
   });
