@@ -11,6 +11,22 @@ export default tseslint.config(
     },
   },
   {
+    // CommonJS on purpose (the CLI's bin and a test preload): require() is how they load
+    files: ['**/*.cjs'],
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+  {
+    files: ['lib/cli/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        patterns: [
+          { group: ['../../engine/*', '../../adapters/*', '../../local/*', '../../lambda/*', '../../domain/*', '../engine/*', '../adapters/*', '../local/*', '../lambda/*', '../domain/*'],
+            message: 'the CLI may import http shapes only (DESIGN.md, Layout): it ships without the broker.' },
+        ],
+      }],
+    },
+  },
+  {
     files: ['lib/domain/**/*.ts', 'lib/engine/**/*.ts', 'lib/ports.ts'],
     rules: {
       'no-restricted-imports': ['error', {

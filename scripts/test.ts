@@ -8,6 +8,7 @@ import { readFileSync, writeFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { BedError, REPO_ROOT, ensureKubeBinaries, startTestBed, type TestBed } from '../lib/local/testbed.js';
+import { buildCli } from './build-cli.mjs';
 
 const say = (msg: string) => process.stderr.write(`[kubelease test bed] ${msg}\n`);
 const args = process.argv.slice(2);
@@ -98,6 +99,10 @@ function runJest(env: NodeJS.ProcessEnv): Promise<number> {
 
 async function main(): Promise<number> {
   const env: NodeJS.ProcessEnv = { ...process.env };
+  // the CLI's tests run the built bin (plain JavaScript, as users get it), never the TypeScript
+  const built = Date.now();
+  await buildCli();
+  say(`CLI built into dist/cli (${Date.now() - built} ms)`);
   if (needsBed(args)) {
     const t0 = Date.now();
     // installs what the bed runs on (etcd, a JDK, kubectl) and builds the kube binaries once
