@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import type { BuildOptions } from 'esbuild';
 
 /** Resolved from this file so other CDK apps that import the construct find the package's own code. */
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -35,8 +36,36 @@ export const NODEJS_BUNDLING: nodejs.BundlingOptions = {
   externalModules: [],
 };
 
+/** NODE_OPTIONS of every function: source-mapped stack traces (the bundles carry maps). */
+export function lambdaEnvironmentNodeOptions(): string | undefined {
+  return '--enable-source-maps';
+}
+
 /** The prebuilt bundle directory of `fn`, when this copy of the construct ships one. */
 export function prebuiltBundle(fn: string): string | undefined {
   const dir = join(PREBUILT_DIR, fn);
   return existsSync(join(dir, 'index.mjs')) ? dir : undefined;
+}
+
+/**
+ * NodejsFunction's bundling options spelled as esbuild's: what `npm pack` prebuilds
+ * (scripts/build-package.ts) and what the bench measures (test/bench/cold-start.bench.ts).
+ */
+export function lambdaEsbuildOptions(entryPoints: Record<string, string>, outdir: string, bundling: nodejs.BundlingOptions = NODEJS_BUNDLING): BuildOptions {
+  return {
+    bundle: true,
+    format: 'esm',
+    platform: 'node',
+    target: bundling.target,
+    mainFields: bundling.mainFields,
+    banner: { js: ESM_REQUIRE_BANNER },
+    minify: bundling.minify,
+    sourcemap: bundling.sourceMap,
+    sourcesContent: bundling.sourcesContent,
+    external: bundling.externalModules,
+    outExtension: { '.js': '.mjs' },
+    entryPoints,
+    outdir,
+    logLevel: 'warning',
+  };
 }

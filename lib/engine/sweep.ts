@@ -6,6 +6,9 @@ import { deletePlanObjects } from './executor.js';
 import { forEachBounded } from './bounded.js';
 import { endLease } from './leases.js';
 
+/** leases (and orphans) handled at once */
+export const DEFAULT_SWEEP_CONCURRENCY = 8;
+
 export interface SweepReport {
   mounts: number;
   expiredLeases: number;
@@ -36,7 +39,7 @@ export async function sweep(deps: EngineDeps, opts: { deadline: Date; concurrenc
     failures: [],
     outOfTime: false,
   };
-  const limit = opts.concurrency ?? 8;
+  const limit = opts.concurrency ?? DEFAULT_SWEEP_CONCURRENCY;
   const timeLeft = () => deps.clock.now().getTime() < opts.deadline.getTime();
   const installation = await deps.configs.installationId();
   for (const mount of await deps.configs.list()) {
