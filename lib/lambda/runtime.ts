@@ -8,7 +8,7 @@ import { createDocumentClient } from '../adapters/dynamodb/client.js';
 import { DynamoConfigStore } from '../adapters/dynamodb/config-store.js';
 import { DynamoLeaseStore } from '../adapters/dynamodb/lease-store.js';
 import { DynamoRoleStore } from '../adapters/dynamodb/role-store.js';
-import { tableNamesFromEnv } from '../adapters/dynamodb/tables.js';
+import { tableNamesFromEnv } from '../tables.js';
 import { KmsSecretBox } from '../adapters/kms/kms-box.js';
 import { LocalSecretBox } from '../adapters/kms/local-box.js';
 import { createStsClient, EksTokenSource } from '../adapters/eks/token.js';

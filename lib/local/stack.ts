@@ -18,7 +18,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import { createDocumentClient, createTables } from '../adapters/dynamodb/client.js';
-import { TABLE_ENV, localTableNames, type TableKey, type TableNames } from '../adapters/dynamodb/tables.js';
+import { TABLE_ENV, localTableNames, type TableKey, type TableNames } from '../tables.js';
 import type { EngineDeps } from '../engine/deps.js';
 import { mergeConfig } from '../domain/index.js';
 import { ensureInstallation, writeRole } from '../engine/index.js';

@@ -9,7 +9,7 @@ import * as k8s from '@kubernetes/client-node';
 import { DeleteItemCommand, GetItemCommand, PutItemCommand, UpdateItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyResult, DynamoDBRecord } from 'aws-lambda';
 import { createTables } from '../../lib/adapters/dynamodb/client.js';
-import { localTableNames } from '../../lib/adapters/dynamodb/tables.js';
+import { localTableNames } from '../../lib/tables.js';
 import { MemoryAudit } from '../../lib/adapters/memory/index.js';
 import { matchRoute } from '../../lib/http/routes.js';
 import { handleExpire } from '../../lib/lambda/expire-handler.js';

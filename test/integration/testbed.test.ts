@@ -18,7 +18,7 @@ import {
   type KeySchemaElement,
 } from '@aws-sdk/client-dynamodb';
 import { DescribeStreamCommand, DynamoDBStreamsClient, GetRecordsCommand, GetShardIteratorCommand, type _Record } from '@aws-sdk/client-dynamodb-streams';
-import { tables, type TableDef } from '../../lib/adapters/dynamodb/tables.js';
+import { tables, type TableDef } from '../../lib/tables.js';
 import {
   adminKubeConfig,
   brokerKubeConfig,

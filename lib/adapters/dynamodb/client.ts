@@ -15,7 +15,7 @@ import {
   type KeySchemaElement,
 } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { tables, type KeyAttr, type TableDef, type TableKey, type TableNames } from './tables.js';
+import { tables, type KeyAttr, type TableDef, type TableKey, type TableNames } from '../../tables.js';
 
 export interface DynamoClientOptions {
   region?: string;

@@ -17,7 +17,7 @@ import { conflict, unprocessable } from '../../domain/errors.js';
 import { CLUSTER_SCOPED_KINDS, PLAN_KINDS, refOf, type ObjectRef, type PlanKind, type StoredPlan } from '../../domain/plan.js';
 import type { Lease, LeaseStatus } from '../../domain/types.js';
 import type { LeaseQuery, LeaseStore } from '../../ports.js';
-import { LEASES_BY_MOUNT_EXPIRY, LEASES_BY_MOUNT_ROLE } from './tables.js';
+import { LEASES_BY_MOUNT_EXPIRY, LEASES_BY_MOUNT_ROLE } from '../../tables.js';
 import { call, isConditionalCheckFailed, storeError, unmarshallItem } from './util.js';
 
 export interface DynamoLeaseStoreOptions {
