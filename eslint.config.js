@@ -21,7 +21,7 @@ export const parts = [
   // test doubles of the ports: never in a Lambda bundle
   { type: 'fakes', pattern: 'lib/adapters/memory/**', imports: ['domain', 'ports'], packages: [], node: ['crypto'] },
   // their SDKs; never the engine, http or lambda
-  { type: 'adapters', pattern: 'lib/adapters/**', imports: ['domain', 'ports', 'shared'], packages: [...AWS_SDK, '@kubernetes/client-node'], node: ANY },
+  { type: 'adapters', pattern: 'lib/adapters/**', imports: ['domain', 'ports', 'shared'], packages: [...AWS_SDK, '@kubernetes/client-node', 'zod'], node: ANY },
   { type: 'http', pattern: 'lib/http/**', imports: ['domain', 'ports', 'engine', 'shared'], packages: [], node: [] },
   {
     type: 'lambda',
