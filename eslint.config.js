@@ -75,6 +75,11 @@ export default tseslint.config(
     },
   },
   {
+    // CommonJS on purpose (the CLI's bin and a test preload): require() is how they load
+    files: ['**/*.cjs'],
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+  {
     files: ['**/*.ts', '**/*.js', '**/*.mjs'],
     plugins: { boundaries },
     settings: {

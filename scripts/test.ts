@@ -1,14 +1,15 @@
 /**
  * `npm test [-- jest args]`: jest with ES modules, every argument passed on as it is. The test
  * bed is jest's business: the `integration` project's globalSetup starts it when one of its tests
- * runs and its globalTeardown (or a signal) stops it (test/support/bed-global-setup.ts). Prints
- * the plain closing line CI reads and exits with jest's code.
+ * runs and its globalTeardown (or a signal) stops it (test/support/bed-global.ts). Builds the
+ * CLI first, prints the plain closing line CI reads and exits with jest's code.
  */
 import { spawn } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { REPO_ROOT } from '../lib/local/testbed/index.js';
+import { buildCli } from './build-cli.mjs';
 
 const resultsFile = path.join(os.tmpdir(), `kubelease-jest-${process.pid}.json`);
 const jestBin = path.join(REPO_ROOT, 'node_modules', 'jest', 'bin', 'jest.js');
@@ -24,6 +25,11 @@ function printSummary(): void {
     rmSync(resultsFile, { force: true });
   }
 }
+
+// the CLI's tests run the built bin (plain JavaScript, as users get it), never the TypeScript
+const built = Date.now();
+await buildCli();
+process.stderr.write(`[kubelease] CLI built into dist/cli (${Date.now() - built} ms)\n`);
 
 const jest = spawn(
   process.execPath,

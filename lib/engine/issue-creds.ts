@@ -36,6 +36,9 @@ export interface IssuedCreds {
     service_account_name: string;
     service_account_namespace: string;
     service_account_token: string;
+    /** additive (not in Vault): what a kubeconfig needs; Vault clients ignore unknown fields */
+    kubernetes_host: string;
+    kubernetes_ca_cert: string;
   };
 }
 
@@ -131,6 +134,8 @@ export async function issueCreds(
       service_account_name: plan.token.serviceAccount.name,
       service_account_namespace: plan.token.serviceAccount.namespace,
       service_account_token: token.token,
+      kubernetes_host: config.kubernetes_host,
+      kubernetes_ca_cert: config.kubernetes_ca_cert,
     },
   };
 }
