@@ -13,16 +13,15 @@ import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { ensureKubeBinaries, startTestBed, type TestBed, type TestBedInfo } from '../lib/local/testbed.js';
+import { ensureKubeBinaries, startTestBed, type TestBed, type TestBedInfo } from '../lib/local/testbed/index.js';
 import { loadBed } from '../test/support/bed.js';
 import { runColdStartBench } from '../test/bench/cold-start.bench.js';
 import { runCriticalPathBench } from '../test/bench/critical-path.bench.js';
 import { runExecPluginBench } from '../test/bench/exec-plugin.bench.js';
 import { runIssueBench } from '../test/bench/issue-latency.bench.js';
-import { runSweepScaleBench } from '../test/bench/sweep-scale.bench.js';
+import { runSweepScaleBench, SWEEP_CONCURRENCY } from '../test/bench/sweep-scale.bench.js';
 import { formatSummary, summarizeProfile } from '../test/bench/support/cpu-profile.js';
 import { formatRows, type Row } from '../test/bench/support/report.js';
-import { DEFAULT_SWEEP_CONCURRENCY } from '../lib/engine/sweep.js';
 import { buildCli } from './build-cli.mjs';
 
 const SECTIONS = ['critical', 'cold', 'sweep', 'modes', 'exec'] as const;
@@ -36,14 +35,14 @@ const { values } = parseArgs({
     total: { type: 'string', default: '200' },
     'init-runs': { type: 'string', default: '10' },
     'sweep-leases': { type: 'string', default: '1000' },
-    'sweep-concurrency': { type: 'string', default: String(DEFAULT_SWEEP_CONCURRENCY) },
+    'sweep-concurrency': { type: 'string', default: String(SWEEP_CONCURRENCY) },
     'cpu-prof': { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   },
 });
 if (values.help) {
   process.stdout.write(`npm run bench -- [--only ${SECTIONS.join(',')}] [--rounds 20] [--concurrency 40] [--total 200] [--init-runs 10]
-                 [--sweep-leases 1000] [--sweep-concurrency ${DEFAULT_SWEEP_CONCURRENCY}] [--cpu-prof DIR]
+                 [--sweep-leases 1000] [--sweep-concurrency ${SWEEP_CONCURRENCY}] [--cpu-prof DIR]
 KUBELEASE_BED=<bed.json> reuses a running test bed.\n`);
   process.exit(0);
 }

@@ -10,9 +10,9 @@
  * Anchors run interleaved with the broker's requests, so both see the same machine.
  */
 import { buildPlan, leaseHash, mergeRole, newLeaseId, type Plan } from '../../lib/domain/index.js';
-import { randomIds } from '../../lib/adapters/memory/index.js';
+import { randomIds } from '../../lib/adapters/random-ids.js';
 import { DEMO_ROLES } from '../../lib/local/stack.js';
-import type { TestBedInfo } from '../../lib/local/testbed.js';
+import type { TestBedInfo } from '../../lib/local/testbed/index.js';
 import { closedLoop, median, ms, percentile, timed, type Row } from './support/report.js';
 import { naiveIssue, rawDelete, rawKube, type RawKube } from './support/raw-kube.js';
 import { signedClient, type SignedClient } from './support/signed-client.js';

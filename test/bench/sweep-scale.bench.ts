@@ -11,16 +11,20 @@ import os from 'node:os';
 import path from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import { BatchWriteCommand } from '@aws-sdk/lib-dynamodb';
-import { createDocumentClient, createTables } from '../../lib/adapters/dynamodb/client.js';
+import { createDocumentClient } from '../../lib/adapters/dynamodb/client.js';
+import { createTables, localTableNames } from '../../lib/local/tables.js';
 import { leaseItem } from '../../lib/adapters/dynamodb/lease-store.js';
-import { TABLE_ENV, localTableNames, type TableKey } from '../../lib/adapters/dynamodb/tables.js';
-import { randomIds } from '../../lib/adapters/memory/index.js';
+import { TABLE_ENV, type TableKey } from '../../lib/tables.js';
+import { randomIds } from '../../lib/adapters/random-ids.js';
 import { buildPlan, deletionOrder, leaseHash, mergeRole, newLeaseId, toStoredPlan, type Lease, type Plan } from '../../lib/domain/index.js';
-import { sweep, writeConfig, writeRole, type EngineDeps } from '../../lib/engine/index.js';
+import { DEFAULT_SWEEP_CONCURRENCY, sweep, writeConfig, writeRole, type EngineDeps } from '../../lib/engine/index.js';
 import { depsFromEnv } from '../../lib/lambda/runtime.js';
-import type { TestBedInfo } from '../../lib/local/testbed.js';
+import type { TestBedInfo } from '../../lib/local/testbed/index.js';
 import { closedLoop, ms, type Row } from './support/report.js';
 import { rawCreate, rawDelete, rawKube, type RawKube } from './support/raw-kube.js';
+
+/** the sweeper's own default: what the scheduled sweep runs with */
+export const SWEEP_CONCURRENCY = DEFAULT_SWEEP_CONCURRENCY;
 
 export interface SweepScaleOptions {
   bed: TestBedInfo;

@@ -10,7 +10,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { startLocalStack } from '../../../lib/local/stack.js';
-import type { TestBedInfo } from '../../../lib/local/testbed.js';
+import type { TestBedInfo } from '../../../lib/local/testbed/index.js';
 
 interface ChildOptions {
   tablePrefix: string;
