@@ -5,7 +5,10 @@ import {
   chooseNamespace,
   displayNameFromArn,
   invalid,
+  isKubeleaseError,
   leaseHash,
+  namespaceAllowed,
+  needsNamespaceLabels,
   newLeaseId,
   parseCredsRequest,
   renderName,
@@ -57,10 +60,13 @@ export async function issueCreds(
   checkRequestedAudiences(role, creds.audiences);
   const { config, kube } = await loadCluster(deps, req.mount);
   const namespace = chooseNamespace(role, creds.kubernetes_namespace);
-  await assertNamespaceAllowed(kube, role, namespace);
+  // a namespace allowed by name needs no read: a missing one is the create's 404 (see fieldOf)
+  if (needsNamespaceLabels(role, namespace)) await assertNamespaceAllowed(kube, role, namespace);
+  else namespaceAllowed(role, namespace, undefined);
   const { ttl, warnings } = resolveRoleTtl(creds.ttl, role);
   const audiences = resolveAudiences(creds.audiences, role);
-  await assertReferencedObjectsExist(kube, role, namespace);
+  // a binding to a missing role would be created without complaint: the one pre-check no create answers
+  await assertBoundRoleExists(kube, role, namespace);
 
   const installation = await deps.configs.installationId();
   const now = deps.clock.now();
@@ -71,6 +77,7 @@ export async function issueCreds(
     { RoleName: role.name, Mount: req.mount, DisplayName: displayNameFromArn(req.caller.arn), Namespace: namespace, now },
     deps.ids.random,
   );
+  const expiresAt = new Date(now.getTime() + ttl * 1000);
   const plan = buildPlan({
     mount: req.mount,
     role,
@@ -81,8 +88,11 @@ export async function issueCreds(
     leaseHash: hash,
     ...(installation ? { installation } : {}),
     generatedName,
-    expiresAt: new Date(now.getTime() + ttl * 1000),
+    expiresAt,
   });
+  // Written once, with its final expiry, while the objects are created: every object is covered
+  // by a lease that ends (revoke, TTL → expire, sweep), and no token exists before the item does.
+  // A crash mid-way leaves an incomplete lease the sweeper ends after pendingGraceSeconds (sweep.ts).
   const lease: Lease = {
     lease_id: leaseId,
     lease_hash: hash,
@@ -90,17 +100,19 @@ export async function issueCreds(
     role: role.name,
     namespace,
     caller_arn: req.caller.arn,
-    status: 'pending',
+    status: 'active',
     issued_at: epochSeconds(now),
-    expires_at: epochSeconds(now) + deps.settings.pendingGraceSeconds,
+    expires_at: epochSeconds(expiresAt),
     plan: toStoredPlan(plan),
     service_account_name: plan.token.serviceAccount.name,
   };
-  await deps.leases.create(lease);
 
   let token;
   try {
-    const result = await createPlanObjects(kube, plan);
+    const [written, created] = await Promise.allSettled([deps.leases.create(lease), createPlanObjects(kube, plan)]);
+    if (created.status === 'rejected') throw created.reason;
+    if (written.status === 'rejected') throw new PlanExecutionError(written.reason, plan.objects);
+    const result = created.value;
     if (plan.token.boundSecret && !result.anchorSecret) throw upstream('anchor Secret was not created');
     token = await kube.requestToken({
       namespace: plan.token.serviceAccount.namespace,
@@ -113,22 +125,27 @@ export async function issueCreds(
     // Only what this attempt created (all of the plan once createPlanObjects returned): an
     // AlreadyExists must never cost the existing object.
     await rollback(deps, kube, lease, err instanceof PlanExecutionError ? err.created : plan.objects);
-    throw err instanceof PlanExecutionError ? err.cause : err;
+    throw fieldOf(err instanceof PlanExecutionError ? err.cause : err, role, namespace);
   }
 
-  const expiresAt = epochSeconds(token.expiresAt);
-  const activated = await deps.leases.transition(leaseId, ['pending'], { status: 'active', expires_at: expiresAt });
-  if (!activated) {
-    // The sweeper or TTL took the pending record; the token must not outlive its lease.
-    await rollback(deps, kube, lease, plan.objects);
-    throw upstream('the lease was expired while the token was being issued; try again');
+  // The apiserver may cap the expiry (--service-account-max-token-expiration): the lease follows
+  // the token. The usual case (the expiry asked for) needs no second write.
+  let leaseExpiry = lease.expires_at;
+  const tokenExpiry = epochSeconds(token.expiresAt);
+  if (Math.abs(tokenExpiry - leaseExpiry) > EXPIRY_SLACK_SECONDS) {
+    if (!(await deps.leases.transition(leaseId, ['active'], { expires_at: tokenExpiry }))) {
+      // revoked or swept while the token was being issued: the token must not outlive its lease
+      await rollback(deps, kube, lease, plan.objects);
+      throw upstream('the lease was ended while the token was being issued; try again');
+    }
+    leaseExpiry = tokenExpiry;
   }
   const allWarnings = [...warnings];
   if (roleMode(role) === 'existing_service_account' && !role.revocable) allWarnings.push(NOT_REVOCABLE_WARNING);
   return {
-    lease: { ...lease, status: 'active', expires_at: expiresAt },
+    lease: { ...lease, expires_at: leaseExpiry },
     mode: roleMode(role),
-    leaseDuration: Math.max(0, expiresAt - epochSeconds(deps.clock.now())),
+    leaseDuration: Math.max(0, leaseExpiry - epochSeconds(deps.clock.now())),
     warnings: allWarnings,
     data: {
       service_account_name: plan.token.serviceAccount.name,
@@ -149,19 +166,30 @@ async function rollback(deps: EngineDeps, kube: KubeCluster, lease: Lease, creat
   }
 }
 
-async function assertReferencedObjectsExist(kube: KubeCluster, role: Role, namespace: string): Promise<void> {
-  const mode = roleMode(role);
-  if (mode === 'existing_service_account' && !(await kube.serviceAccountExists(namespace, role.service_account_name))) {
-    throw invalid(
-      `service_account_name: ServiceAccount "${role.service_account_name}" does not exist in namespace "${namespace}"`,
-    );
+/** seconds the apiserver's expiry may differ from the one asked for (its clock, rounding) before the lease follows it */
+const EXPIRY_SLACK_SECONDS = 2;
+
+async function assertBoundRoleExists(kube: KubeCluster, role: Role, namespace: string): Promise<void> {
+  if (roleMode(role) !== 'bind_role') return;
+  const kind = role.kubernetes_role_type;
+  const exists = await kube.roleExists(kind, role.kubernetes_role_name, kind === 'Role' ? namespace : undefined);
+  if (!exists) {
+    const where = kind === 'Role' ? ` in namespace "${namespace}"` : '';
+    throw invalid(`kubernetes_role_name: ${kind} "${role.kubernetes_role_name}" does not exist${where}`);
   }
-  if (mode === 'bind_role') {
-    const kind = role.kubernetes_role_type;
-    const exists = await kube.roleExists(kind, role.kubernetes_role_name, kind === 'Role' ? namespace : undefined);
-    if (!exists) {
-      const where = kind === 'Role' ? ` in namespace "${namespace}"` : '';
-      throw invalid(`kubernetes_role_name: ${kind} "${role.kubernetes_role_name}" does not exist${where}`);
-    }
+}
+
+/**
+ * The create and TokenRequest calls answer what pre-checks used to ask: a missing namespace or
+ * ServiceAccount comes back as the adapter's `invalid`; the caller gets the same 400, naming the
+ * request or role field.
+ */
+function fieldOf(err: unknown, role: Role, namespace: string): unknown {
+  if (!isKubeleaseError(err) || err.kind !== 'invalid') return err;
+  const message = err.errors.join('; ');
+  if (message === `namespace "${namespace}" does not exist in the cluster`) return invalid(`kubernetes_namespace: ${message}`);
+  if (roleMode(role) === 'existing_service_account' && message === `service account "${role.service_account_name}" does not exist in namespace "${namespace}"`) {
+    return invalid(`service_account_name: ServiceAccount "${role.service_account_name}" does not exist in namespace "${namespace}"`);
   }
+  return err;
 }

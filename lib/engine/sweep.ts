@@ -15,6 +15,8 @@ export interface SweepReport {
   /** objects of expired leases this run deleted (404s excluded) */
   objectsDeleted: number;
   orphansRemoved: number;
+  /** leases an issuance left without all their objects (it died mid-way), ended early */
+  incompleteLeases: number;
   /** active leases whose expiry lies ahead, over all mounts swept */
   liveLeases: number;
   /** how late (seconds past expires_at) the most overdue lease this run ended was */
@@ -34,6 +36,7 @@ export async function sweep(deps: EngineDeps, opts: { deadline: Date; concurrenc
     expiredLeases: 0,
     objectsDeleted: 0,
     orphansRemoved: 0,
+    incompleteLeases: 0,
     liveLeases: 0,
     maxExpiryLagSeconds: 0,
     failures: [],
@@ -89,6 +92,16 @@ async function removeOrphans(
   report.liveLeases += [...live.values()].filter((l) => l.status === 'active' && l.expires_at > now).length;
   const judge = { live, now, graceSeconds: deps.settings.orphanGraceSeconds, installation: scope.installation };
   const orphans = objects.filter((o) => isOrphan(o, judge));
+  const incomplete = incompleteLeases([...live.values()], objects, { now, graceSeconds: deps.settings.pendingGraceSeconds });
+  await forEachBounded(incomplete, limit, timeLeft, async (lease) => {
+    try {
+      const { deleted } = await endLease(deps, kube, lease);
+      report.objectsDeleted += deleted;
+      report.incompleteLeases++;
+    } catch (err) {
+      report.failures.push(`${lease.lease_id}: ${describe(err)}`);
+    }
+  });
   await forEachBounded(orphans, limit, timeLeft, async (o) => {
     try {
       const guard = { leaseHash: o.labels[LABEL_LEASE] ?? '', ...(scope.installation ? { installation: scope.installation } : {}) };
@@ -98,6 +111,24 @@ async function removeOrphans(
       report.failures.push(`${o.kind} ${o.namespace ?? ''}/${o.name}: ${describe(err)}`);
     }
   });
+}
+
+/**
+ * Leases written by an issuance that died before all their objects existed: the item is written
+ * once, with its final expiry, beside the first create (issue-creds.ts), so a crash leaves a live
+ * lease with part of its plan. Past `graceSeconds` after issue (no issuance runs that long) the
+ * sweeper ends them rather than waiting for their expiry. Secrets are judged only when the
+ * listing holds some (the broker may not be allowed to list them).
+ */
+export function incompleteLeases(leases: readonly Lease[], listed: readonly ManagedObject[], o: { now: number; graceSeconds: number }): Lease[] {
+  const key = (kind: string, namespace: string | undefined, name: string) => `${kind}/${namespace ?? ''}/${name}`;
+  const present = new Set(listed.map((m) => `${m.labels[LABEL_LEASE] ?? ''}#${key(m.kind, m.namespace, m.name)}`));
+  const secretsListed = listed.some((m) => m.kind === 'Secret');
+  return leases.filter(
+    (lease) =>
+      lease.issued_at + o.graceSeconds < o.now &&
+      lease.plan.objects.some((ref) => (ref.kind !== 'Secret' || secretsListed) && !present.has(`${lease.lease_hash}#${key(ref.kind, ref.namespace, ref.name)}`)),
+  );
 }
 
 export interface OrphanJudge {

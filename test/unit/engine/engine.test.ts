@@ -83,7 +83,9 @@ describe('issueCreds', () => {
     expect([...cluster.objects.values()].map((o) => o.kind)).toEqual(['ServiceAccount']);
   });
 
-  test('if the pending lease was taken by the sweeper meanwhile, the token is not handed out', async () => {
+  test('if the lease was ended while the token was being issued (seen when the apiserver caps the expiry and the lease follows it), the token is not handed out', async () => {
+    const realToken = cluster.requestToken.bind(cluster);
+    cluster.requestToken = async (spec) => ({ ...(await realToken(spec)), expiresAt: new Date(deps.clock.now().getTime() + 1800_000) });
     const realTransition = deps.leases.transition.bind(deps.leases);
     deps.leases.transition = async () => false;
     const err = await failure(issue());
@@ -92,12 +94,38 @@ describe('issueCreds', () => {
     expect(cluster.objects.size).toBe(0);
   });
 
-  test('missing existing ServiceAccount → 400 before any write', async () => {
+  test('missing existing ServiceAccount → the TokenRequest 404 is a 400 naming the field; nothing is left', async () => {
     cluster.serviceAccounts.clear();
     const err = await failure(issue('sa'));
     expect(err.status).toBe(400);
-    expect(cluster.calls).toEqual([]);
+    expect(err.message).toBe('service_account_name: ServiceAccount "default" does not exist in namespace "team"');
+    expect(cluster.calls).toEqual(['create Secret', 'token bound', 'delete Secret']);
+    expect(cluster.objects.size).toBe(0);
     expect(deps.leases.items.size).toBe(0);
+  });
+
+  test('a namespace allowed by name is not read: the create 404 is the same 400 naming kubernetes_namespace; nothing is left', async () => {
+    await writeRole(deps, { mount: 'c1', name: 'anyns', caller: ADMIN, body: { allowed_kubernetes_namespaces: '*', generated_role_rules: '{"rules":[{"apiGroups":[""],"resources":["pods"],"verbs":["list"]}]}', allowed_principals: 'arn:aws:iam::111111111111:role/ci' } });
+    const err = await failure(issue('anyns', CI, { kubernetes_namespace: 'gone' }));
+    expect(err.status).toBe(400);
+    expect(err.message).toBe('kubernetes_namespace: namespace "gone" does not exist in the cluster');
+    expect(cluster.calls).toEqual(['create ServiceAccount']);
+    expect(deps.leases.items.size).toBe(0);
+  });
+
+  test('one lease write, with the final expiry, before the token; status active from the start', async () => {
+    const writes: string[] = [];
+    const realCreate = deps.leases.create.bind(deps.leases);
+    deps.leases.create = async (lease) => {
+      writes.push(`create ${lease.status} ${lease.expires_at - lease.issued_at}`);
+      await realCreate(lease);
+    };
+    deps.leases.transition = async () => {
+      writes.push('transition');
+      return true;
+    };
+    await issue('gen', CI, { ttl: '2h' });
+    expect(writes).toEqual(['create active 7200']);
   });
 });
 
