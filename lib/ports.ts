@@ -1,6 +1,6 @@
 /** Ports the engine talks through. Adapters implement them; unit tests use in-memory fakes. */
 import type { ClusterConfig, Lease, LeaseStatus } from './domain/types.js';
-import type { ObjectRef, PlanObject } from './domain/plan.js';
+import type { ObjectRef, PlanKind, PlanObject } from './domain/plan.js';
 
 export interface ConfigStore {
   get(mount: string): Promise<ClusterConfig | undefined>;
@@ -59,6 +59,9 @@ export interface ManagedObject extends ObjectRef {
   createdAt?: Date;
 }
 
+/** What listManaged found; `skippedKinds`: kinds the broker may not list (absent from the array). */
+export type ManagedListing = ManagedObject[] & { skippedKinds?: readonly PlanKind[] };
+
 export interface IssuedToken {
   token: string;
   /** real expiry from TokenRequest status */
@@ -96,7 +99,7 @@ export interface KubeCluster {
   serviceAccountExists(namespace: string, name: string): Promise<boolean>;
   roleExists(kind: 'Role' | 'ClusterRole', name: string, namespace?: string): Promise<boolean>;
   /** every object labeled app.kubernetes.io/managed-by=kubelease, all namespaces */
-  listManaged(): Promise<ManagedObject[]>;
+  listManaged(): Promise<ManagedListing>;
   /** SelfSubjectAccessReview for each check, as the broker */
   canI(checks: Omit<AccessCheck, 'allowed' | 'reason'>[]): Promise<AccessCheck[]>;
 }

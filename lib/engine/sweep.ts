@@ -86,13 +86,14 @@ async function removeOrphans(
   timeLeft: () => boolean,
 ): Promise<void> {
   const now = epochSeconds(deps.clock.now());
-  const objects = (await kube.listManaged()).filter((o) => (o.labels[LABEL_MOUNT] ?? scope.mount) === scope.mount);
+  const listing = await kube.listManaged();
+  const objects = listing.filter((o) => (o.labels[LABEL_MOUNT] ?? scope.mount) === scope.mount);
   const live = new Map<string, Lease>();
   for (const lease of await deps.leases.listByMount(scope.mount)) live.set(lease.lease_hash, lease);
   report.liveLeases += [...live.values()].filter((l) => l.status === 'active' && l.expires_at > now).length;
   const judge = { live, now, graceSeconds: deps.settings.orphanGraceSeconds, installation: scope.installation };
   const orphans = objects.filter((o) => isOrphan(o, judge));
-  const incomplete = incompleteLeases([...live.values()], objects, { now, graceSeconds: deps.settings.pendingGraceSeconds });
+  const incomplete = incompleteLeases([...live.values()], objects, { now, graceSeconds: deps.settings.pendingGraceSeconds, unlisted: listing.skippedKinds ?? [] });
   await forEachBounded(incomplete, limit, timeLeft, async (lease) => {
     try {
       const { deleted } = await endLease(deps, kube, lease);
@@ -117,17 +118,20 @@ async function removeOrphans(
  * Leases written by an issuance that died before all their objects existed: the item is written
  * once, with its final expiry, beside the first create (issue-creds.ts), so a crash leaves a live
  * lease with part of its plan. Past `graceSeconds` after issue (no issuance runs that long) the
- * sweeper ends them rather than waiting for their expiry. Secrets are judged only when the
- * listing holds some (the broker may not be allowed to list them).
+ * sweeper ends them rather than waiting for their expiry. Kinds the listing skipped (the broker
+ * may not list secrets) count as present.
  */
-export function incompleteLeases(leases: readonly Lease[], listed: readonly ManagedObject[], o: { now: number; graceSeconds: number }): Lease[] {
+export function incompleteLeases(
+  leases: readonly Lease[],
+  listed: readonly ManagedObject[],
+  o: { now: number; graceSeconds: number; unlisted: readonly string[] },
+): Lease[] {
   const key = (kind: string, namespace: string | undefined, name: string) => `${kind}/${namespace ?? ''}/${name}`;
   const present = new Set(listed.map((m) => `${m.labels[LABEL_LEASE] ?? ''}#${key(m.kind, m.namespace, m.name)}`));
-  const secretsListed = listed.some((m) => m.kind === 'Secret');
   return leases.filter(
     (lease) =>
       lease.issued_at + o.graceSeconds < o.now &&
-      lease.plan.objects.some((ref) => (ref.kind !== 'Secret' || secretsListed) && !present.has(`${lease.lease_hash}#${key(ref.kind, ref.namespace, ref.name)}`)),
+      lease.plan.objects.some((ref) => !o.unlisted.includes(ref.kind) && !present.has(`${lease.lease_hash}#${key(ref.kind, ref.namespace, ref.name)}`)),
   );
 }
 

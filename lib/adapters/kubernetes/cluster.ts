@@ -26,7 +26,7 @@ import {
   type V1OwnerReference,
   type V1PolicyRule,
 } from '@kubernetes/client-node';
-import type { AccessCheck, DeleteGuard, IssuedToken, KubeCluster, ManagedObject } from '../../ports.js';
+import type { AccessCheck, DeleteGuard, IssuedToken, KubeCluster, ManagedListing, ManagedObject } from '../../ports.js';
 import { cloneRule, type ObjectRef, type PlanKind, type PlanObject, type PolicyRule } from '../../domain/plan.js';
 import { KubeleaseError } from '../../domain/errors.js';
 import { LABEL_INSTALLATION, LABEL_LEASE, MANAGED_LABEL_SELECTOR } from '../../domain/labels.js';
@@ -440,7 +440,7 @@ export class ClientNodeCluster implements KubeCluster {
     return r !== undefined;
   }
 
-  async listManaged(): Promise<ManagedObject[]> {
+  async listManaged(): Promise<ManagedListing> {
     const labelSelector = MANAGED_LABEL_SELECTOR;
     type Item = { metadata?: V1ObjectMeta };
     type Page = { items: Item[]; metadata?: { _continue?: string } };
@@ -467,10 +467,12 @@ export class ClientNodeCluster implements KubeCluster {
     };
     const limit = this.pageSize;
     const p = (cont?: string) => ({ labelSelector, limit, ...(cont ? { _continue: cont } : {}) });
+    const skippedKinds: PlanKind[] = [];
     const secrets = all('Secret', (c) => this.core.listSecretForAllNamespaces(p(c))).catch((err: unknown) => {
       // Admins who set `revocable: false` everywhere may not grant the broker secrets at all.
       if (err instanceof KubeleaseError && /lacks permission to list secrets/.test(err.message)) {
         this.onWarning(`listManaged: skipping secrets: ${err.message}`);
+        skippedKinds.push('Secret');
         return [] as ManagedObject[];
       }
       throw err;
@@ -483,7 +485,7 @@ export class ClientNodeCluster implements KubeCluster {
       all('ClusterRole', (c) => this.rbac.listClusterRole(p(c))),
       all('ClusterRoleBinding', (c) => this.rbac.listClusterRoleBinding(p(c))),
     ]);
-    return lists.flat();
+    return Object.assign(lists.flat(), skippedKinds.length > 0 ? { skippedKinds } : {});
   }
 
   async canI(checks: Omit<AccessCheck, 'allowed' | 'reason'>[]): Promise<AccessCheck[]> {

@@ -8,6 +8,7 @@ import {
   lookupLease,
   requiredPermissions,
   revokeLease,
+  incompleteLeases,
   sweep,
   writeConfig,
   writeRole,
@@ -158,6 +159,35 @@ describe('leases', () => {
 });
 
 describe('sweep', () => {
+  test('an issuance that died before its objects all existed: the sweeper ends its lease after pendingGraceSeconds, not before', async () => {
+    deps.settings = { ...deps.settings, pendingGraceSeconds: 120 };
+    // the binding's create and every rollback call fail: what a crash after the Role leaves
+    cluster.failOn = (op, kind) => ((op === 'create' && kind === 'RoleBinding') || op === 'delete' ? new Error('killed') : undefined);
+    await expect(issue()).rejects.toThrow('killed');
+    cluster.failOn = undefined;
+    expect([...cluster.objects.values()].map((o) => o.kind).sort()).toEqual(['Role', 'ServiceAccount']);
+    const [lease] = [...deps.leases.items.values()];
+    expect(lease?.status).toBe('active');
+    const deadline = () => new Date(deps.clock.now().getTime() + 60_000);
+    deps.clock.advance(deps.settings.pendingGraceSeconds);
+    expect((await sweep(deps, { deadline: deadline() })).incompleteLeases).toBe(0);
+    deps.clock.advance(2);
+    const report = await sweep(deps, { deadline: deadline() });
+    expect(report).toMatchObject({ incompleteLeases: 1, expiredLeases: 0, failures: [] });
+    expect(cluster.objects.size).toBe(0);
+    expect(deps.leases.items.size).toBe(0);
+  });
+
+  test('a complete lease is left alone by the incomplete-lease pass; kinds the broker may not list count as present', async () => {
+    const creds = await issue('sa');
+    deps.clock.advance(deps.settings.pendingGraceSeconds + 10);
+    expect((await sweep(deps, { deadline: new Date(deps.clock.now().getTime() + 60_000) })).incompleteLeases).toBe(0);
+    const noSecrets = Object.assign([], { skippedKinds: ['Secret'] as const });
+    const now = Math.floor(deps.clock.now().getTime() / 1000);
+    expect(incompleteLeases([creds.lease], noSecrets, { now, graceSeconds: 10, unlisted: noSecrets.skippedKinds })).toEqual([]);
+    expect(incompleteLeases([creds.lease], [], { now, graceSeconds: 10, unlisted: [] })).toEqual([creds.lease]);
+  });
+
   test('expires leases whose time passed and orphans without a lease, within the deadline', async () => {
     await issue();
     deps.clock.advance(3601 * 1000);
