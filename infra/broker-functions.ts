@@ -47,7 +47,7 @@ export interface BrokerFunctionsProps {
 }
 
 export function createFunctions(scope: Construct, { props, roles, key, tables, securityGroups }: BrokerFunctionsProps): BrokerFunctions {
-  const nodeOptions = lambdaEnvironmentNodeOptions();
+  const nodeOptions = lambdaEnvironmentNodeOptions(props.sourceMaps);
   const environment: Record<string, string> = {
     ...(nodeOptions ? { NODE_OPTIONS: nodeOptions } : {}),
     POWERTOOLS_SERVICE_NAME: 'kubelease',
@@ -62,6 +62,7 @@ export function createFunctions(scope: Construct, { props, roles, key, tables, s
     [TABLE_ENV.leases]: tables.leases.tableName,
     ...(props.pendingGraceSeconds !== undefined ? { KUBELEASE_PENDING_GRACE_SECONDS: String(props.pendingGraceSeconds) } : {}),
     ...(props.orphanGraceSeconds !== undefined ? { KUBELEASE_ORPHAN_GRACE_SECONDS: String(props.orphanGraceSeconds) } : {}),
+    ...(props.readCacheSeconds !== undefined ? { KUBELEASE_CACHE_SECONDS: String(props.readCacheSeconds) } : {}),
   };
   const functions = {} as BrokerFunctions;
   for (const fn of BROKER_FUNCTIONS) {

@@ -36,9 +36,13 @@ export const NODEJS_BUNDLING: nodejs.BundlingOptions = {
   externalModules: [],
 };
 
-/** NODE_OPTIONS of every function: source-mapped stack traces (the bundles carry maps). */
-export function lambdaEnvironmentNodeOptions(): string | undefined {
-  return '--enable-source-maps';
+/**
+ * NODE_OPTIONS of every function. Source-mapped stack traces are opt-in (prop `sourceMaps`):
+ * --enable-source-maps makes Node parse each bundle's map at load, 8–18 % of a cold start.
+ * The maps ship beside the bundles either way.
+ */
+export function lambdaEnvironmentNodeOptions(sourceMaps = false): string | undefined {
+  return sourceMaps ? '--enable-source-maps' : undefined;
 }
 
 /** The prebuilt bundle directory of `fn`, when this copy of the construct ships one. */

@@ -74,8 +74,15 @@ export const notRevocableWarning = (lease: Lease): string =>
  * consumer and the sweeper may all run it; conditional writes make only one delete the item.
  */
 export async function endLease(deps: EngineDeps, kube: KubeCluster, lease: Lease): Promise<{ deleted: number }> {
-  await deps.leases.transition(lease.lease_id, ['pending', 'active'], { status: 'revoking' });
-  const deleted = await deletePlanObjects(kube, lease.plan.objects, { leaseHash: lease.lease_hash });
+  // `revoking` tells an issuance still running (its expiry follow-up write) and lookups that the
+  // lease is ending; nothing waits on it, so the deletes start at the same time
+  const [marked, removed] = await Promise.allSettled([
+    deps.leases.transition(lease.lease_id, ['pending', 'active'], { status: 'revoking' }),
+    deletePlanObjects(kube, lease.plan.objects, { leaseHash: lease.lease_hash }),
+  ]);
+  if (removed.status === 'rejected') throw removed.reason;
+  if (marked.status === 'rejected') throw marked.reason;
+  const deleted = removed.value;
   await deps.leases.delete(lease.lease_id);
   return { deleted: deleted.length };
 }

@@ -14,7 +14,7 @@ import {
   type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { z } from 'zod';
+import * as z from 'zod';
 import { conflict, unprocessable } from '../../domain/errors.js';
 import { CLUSTER_SCOPED_KINDS, PLAN_KINDS, refOf, type ObjectRef, type PlanKind, type StoredPlan } from '../../domain/plan.js';
 import type { Lease, LeaseStatus } from '../../domain/types.js';
