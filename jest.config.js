@@ -21,7 +21,9 @@ export default {
       ...common,
       displayName: 'integration',
       testMatch: ['<rootDir>/test/integration/**/*.test.ts', '<rootDir>/test/e2e/**/*.test.ts'],
-      setupFiles: ['<rootDir>/test/support/require-bed.ts'],
+      // started only when a test of this project runs (`npm test -- test/unit` starts no bed)
+      globalSetup: '<rootDir>/test/support/bed-global-setup.mjs',
+      globalTeardown: '<rootDir>/test/support/bed-global-teardown.mjs',
     },
   ],
 };

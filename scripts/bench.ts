@@ -2,7 +2,7 @@
  * `npm run bench`: starts the real test bed once, runs the benchmarks in test/bench side by
  * side, prints ratios, stops the bed. Nothing here fails on a slow machine.
  */
-import { ensureKubeBinaries, startTestBed, type TestBed } from '../lib/local/testbed.js';
+import { ensureKubeBinaries, startTestBed, type TestBed } from '../lib/local/testbed/index.js';
 import { runExecPluginBench } from '../test/bench/exec-plugin.bench.js';
 import { runIssueBench } from '../test/bench/issue-latency.bench.js';
 import { buildCli } from './build-cli.mjs';

@@ -10,7 +10,7 @@ import {
   parseCredsRequest,
   renderName,
   resolveAudiences,
-  resolveTtl,
+  resolveRoleTtl,
   roleMode,
   toStoredPlan,
   upstream,
@@ -58,10 +58,7 @@ export async function issueCreds(
   const { config, kube } = await loadCluster(deps, req.mount);
   const namespace = chooseNamespace(role, creds.kubernetes_namespace);
   await assertNamespaceAllowed(kube, role, namespace);
-  const { ttl, warnings } = resolveTtl(
-    { requested: creds.ttl, roleDefault: role.token_default_ttl, roleMax: role.token_max_ttl },
-    { defaultTtl: deps.settings.systemDefaultTtl, maxTtl: deps.settings.systemMaxTtl, floor: 600 },
-  );
+  const { ttl, warnings } = resolveRoleTtl(creds.ttl, role);
   const audiences = resolveAudiences(creds.audiences, role);
   await assertReferencedObjectsExist(kube, role, namespace);
 

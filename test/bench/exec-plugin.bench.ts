@@ -13,7 +13,7 @@ import path from 'node:path';
 import { logger } from '../../lib/lambda/observability.js';
 import { principal } from '../../lib/local/credentials.js';
 import { startLocalStack } from '../../lib/local/stack.js';
-import type { TestBedInfo } from '../../lib/local/testbed.js';
+import type { TestBedInfo } from '../../lib/local/testbed/index.js';
 
 const ROUNDS = Number(process.env.KUBELEASE_BENCH_ROUNDS ?? 8);
 const HIT_ROUNDS = Math.max(10, ROUNDS * 3);
