@@ -96,7 +96,7 @@ export interface KubeleaseBrokerProps {
   dashboard?: boolean;
   /** CloudWatch namespace of the broker's own metrics. Default `Kubelease/<stack name>` (one per deployment). */
   metricsNamespace?: string;
-  /** Seconds a pending lease (issuance in flight) lives before TTL/sweeper reclaim it. Default: the engine's (900). */
+  /** Seconds after issue a lease whose objects are not all there (an issuance that died half-way) is left alone before the sweeper ends it. Default: the engine's (900). */
   pendingGraceSeconds?: number;
   /** Seconds a labeled object without a live lease is left alone by the sweeper. Default: the engine's (300). */
   orphanGraceSeconds?: number;
