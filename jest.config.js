@@ -23,5 +23,13 @@ export default {
       testMatch: ['<rootDir>/test/integration/**/*.test.ts', '<rootDir>/test/e2e/**/*.test.ts'],
       setupFiles: ['<rootDir>/test/support/require-bed.ts'],
     },
+    {
+      // faults, crashes, races, fuzz, soak: real bed; every file's output is scanned for secrets
+      ...common,
+      displayName: 'reliability',
+      testMatch: ['<rootDir>/test/reliability/**/*.test.ts'],
+      setupFiles: ['<rootDir>/test/support/require-bed.ts'],
+      setupFilesAfterEnv: ['<rootDir>/test/support/reliability/setup.ts'],
+    },
   ],
 };

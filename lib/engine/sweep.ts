@@ -9,6 +9,8 @@ import { endLease } from './leases.js';
 export interface SweepReport {
   mounts: number;
   expiredLeases: number;
+  /** revokes a fault or a crash cut short (lease left `revoking`), finished by this run */
+  revokesFinished: number;
   /** objects of expired leases this run deleted (404s excluded) */
   objectsDeleted: number;
   orphansRemoved: number;
@@ -21,7 +23,7 @@ export interface SweepReport {
  * late), then labeled objects whose expires-at passed or whose lease item is gone.
  */
 export async function sweep(deps: EngineDeps, opts: { deadline: Date; concurrency?: number }): Promise<SweepReport> {
-  const report: SweepReport = { mounts: 0, expiredLeases: 0, objectsDeleted: 0, orphansRemoved: 0, failures: [], outOfTime: false };
+  const report: SweepReport = { mounts: 0, expiredLeases: 0, revokesFinished: 0, objectsDeleted: 0, orphansRemoved: 0, failures: [], outOfTime: false };
   const limit = opts.concurrency ?? 8;
   const timeLeft = () => deps.clock.now().getTime() < opts.deadline.getTime();
   for (const mount of await deps.configs.list()) {
@@ -44,6 +46,7 @@ export async function sweep(deps: EngineDeps, opts: { deadline: Date; concurrenc
           report.failures.push(`${lease.lease_id}: ${describe(err)}`);
         }
       });
+      await finishRevokes(deps, kube, mount, new Set(expired.map((l) => l.lease_id)), report, limit, timeLeft);
       await removeOrphans(deps, kube, mount, report, limit, timeLeft);
     } catch (err) {
       report.failures.push(`${mount}: ${describe(err)}`);
@@ -51,6 +54,33 @@ export async function sweep(deps: EngineDeps, opts: { deadline: Date; concurrenc
   }
   if (!timeLeft()) report.outOfTime = true;
   return report;
+}
+
+/**
+ * A lease is `revoking` from the moment a revoke (or an expiry) starts until its item is deleted:
+ * one still in that state after the pass above was cut short by a fault or a crash. Its owner
+ * asked for the token to die, so it is finished now rather than when the lease would expire.
+ * endLease is idempotent: a revoke still in flight and this run both get a clean result.
+ */
+async function finishRevokes(
+  deps: EngineDeps,
+  kube: KubeCluster,
+  mount: string,
+  done: Set<string>,
+  report: SweepReport,
+  limit: number,
+  timeLeft: () => boolean,
+): Promise<void> {
+  const interrupted = (await deps.leases.listByMount(mount)).filter((l) => l.status === 'revoking' && !done.has(l.lease_id));
+  await forEachBounded(interrupted, limit, timeLeft, async (lease) => {
+    try {
+      const { deleted } = await endLease(deps, kube, lease);
+      report.objectsDeleted += deleted;
+      report.revokesFinished++;
+    } catch (err) {
+      report.failures.push(`${lease.lease_id}: ${describe(err)}`);
+    }
+  });
 }
 
 async function removeOrphans(

@@ -3,14 +3,14 @@
  * builds the engine's dependencies from environment variables, once per warm container.
  */
 import { randomInt } from 'node:crypto';
-import { createDocumentClient } from '../adapters/dynamodb/client.js';
+import { createDocumentClient, type DynamoClientOptions } from '../adapters/dynamodb/client.js';
 import { DynamoConfigStore } from '../adapters/dynamodb/config-store.js';
 import { DynamoLeaseStore } from '../adapters/dynamodb/lease-store.js';
 import { DynamoRoleStore } from '../adapters/dynamodb/role-store.js';
 import { tableNamesFromEnv } from '../adapters/dynamodb/tables.js';
 import { KmsSecretBox } from '../adapters/kms/kms-box.js';
 import { LocalSecretBox } from '../adapters/kms/local-box.js';
-import { ClusterFactory } from '../adapters/kubernetes/factory.js';
+import { ClusterFactory, type ClusterFactoryOptions } from '../adapters/kubernetes/factory.js';
 import { defaultSettings, type EngineDeps, type EngineSettings } from '../engine/deps.js';
 import type { Audit, Ids, SecretBox } from '../ports.js';
 import { logger } from './observability.js';
@@ -50,16 +50,23 @@ function secretBoxFromEnv(env: NodeJS.ProcessEnv): SecretBox {
   throw new Error('set KUBELEASE_KMS_KEY_ID (AWS) or KUBELEASE_LOCAL_KEY_FILE (local stack)');
 }
 
-export function depsFromEnv(env: NodeJS.ProcessEnv = process.env): EngineDeps {
-  const client = createDocumentClient(
-    env.KUBELEASE_DYNAMODB_ENDPOINT ? { endpoint: env.KUBELEASE_DYNAMODB_ENDPOINT } : {},
-  );
+/** Client settings the environment does not carry (tests: short timeouts in front of a fault proxy). */
+export interface DepsOverrides {
+  dynamo?: DynamoClientOptions['extra'];
+  kube?: ClusterFactoryOptions;
+}
+
+export function depsFromEnv(env: NodeJS.ProcessEnv = process.env, overrides: DepsOverrides = {}): EngineDeps {
+  const client = createDocumentClient({
+    ...(env.KUBELEASE_DYNAMODB_ENDPOINT ? { endpoint: env.KUBELEASE_DYNAMODB_ENDPOINT } : {}),
+    ...(overrides.dynamo ? { extra: overrides.dynamo } : {}),
+  });
   const names = tableNamesFromEnv(env);
   return {
     configs: new DynamoConfigStore({ client, tableName: names.config, box: secretBoxFromEnv(env) }),
     roles: new DynamoRoleStore({ client, tableName: names.roles }),
     leases: new DynamoLeaseStore({ client, tableName: names.leases }),
-    kube: new ClusterFactory(),
+    kube: new ClusterFactory(overrides.kube),
     clock: { now: () => new Date() },
     ids: randomIds,
     audit: auditLog,
