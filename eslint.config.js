@@ -1,7 +1,7 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'cdk.out/', 'coverage/', '.kubelease/'] },
+  { ignores: ['node_modules/', 'cdk.out/', 'coverage/', '.kubelease/', 'dist/'] },
   ...tseslint.configs.recommended,
   {
     files: ['**/*.ts'],

@@ -1,45 +1,18 @@
 /**
  * CDK app: `npx cdk deploy -c adminPrincipals=arn:aws:iam::123456789012:role/platform-admin`
- * Context (all optional): adminPrincipals, allowedAccounts (comma-separated or JSON arrays),
- * stackName, alarmTopicArn, assumableRoleArns, executionRoles (shared | per-function).
+ * Every construct prop is a context key (infra/context.ts; docs/deploy.md lists them).
  */
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import { stackPropsFromContext } from './context.js';
 import { KubeleaseStack } from './stack.js';
 
 const app = new App();
+const { stackName, ...props } = stackPropsFromContext((key) => app.node.tryGetContext(key));
 
-function list(key: string): string[] | undefined {
-  const v: unknown = app.node.tryGetContext(key);
-  if (v === undefined || v === null || v === '') return undefined;
-  if (Array.isArray(v)) return v.map(String);
-  return String(v)
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean);
-}
-const str = (key: string): string | undefined => {
-  const v: unknown = app.node.tryGetContext(key);
-  return typeof v === 'string' && v !== '' ? v : undefined;
-};
-
-const executionRoles = str('executionRoles');
-if (executionRoles !== undefined && executionRoles !== 'shared' && executionRoles !== 'per-function') {
-  throw new Error(`-c executionRoles must be "shared" or "per-function", not "${executionRoles}"`);
-}
-const allowedAccounts = list('allowedAccounts');
-const assumableRoleArns = list('assumableRoleArns');
-const alarmTopicArn = str('alarmTopicArn');
-
-new KubeleaseStack(app, str('stackName') ?? 'Kubelease', {
+new KubeleaseStack(app, stackName, {
   env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
-  broker: {
-    adminPrincipals: list('adminPrincipals') ?? [],
-    ...(allowedAccounts ? { allowedAccounts } : {}),
-    ...(assumableRoleArns ? { assumableRoleArns } : {}),
-    ...(executionRoles ? { executionRoles } : {}),
-  },
-  ...(alarmTopicArn ? { alarmTopicArn } : {}),
+  ...props,
 });
 
 // cdk-nag 3 is a CDK policy-validation plugin (not an Aspect any more): any unacknowledged

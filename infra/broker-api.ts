@@ -1,48 +1,57 @@
 /**
  * The REST API: one AWS_IAM method per route of lib/http/routes.ts, a resource policy that
- * admits only `allowedAccounts`, JSON access logs, and Vault-style gateway error responses.
+ * admits only `allowedAccounts`, JSON access logs, Vault-style gateway error responses, and
+ * optionally a custom domain name and a WAF web ACL.
  */
-import { RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Aws, Names, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import * as route53 from 'aws-cdk-lib/aws-route53';
+import * as route53Targets from 'aws-cdk-lib/aws-route53-targets';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import type { Construct } from 'constructs';
 import { routes, type FunctionName } from '../lib/http/routes.js';
-import type { KubeleaseBrokerProps } from './broker.js';
-import type { BrokerFunctions } from './broker-functions.js';
+import { capitalize, type BrokerFunctions } from './broker-functions.js';
 import { acknowledge } from './nag.js';
+import type { BrokerDomainProps, ResolvedBrokerProps } from './props.js';
 
 export interface BrokerApiProps {
-  props: KubeleaseBrokerProps;
+  props: ResolvedBrokerProps;
   functions: BrokerFunctions;
-  logRetention: logs.RetentionDays;
-  removalPolicy: RemovalPolicy;
 }
 
-export function createApi(scope: Construct, { props, functions, logRetention, removalPolicy }: BrokerApiProps): apigw.RestApi {
-  const accounts = props.allowedAccounts && props.allowedAccounts.length > 0 ? props.allowedAccounts : [Stack.of(scope).account];
-  const accessLogs = new logs.LogGroup(scope, 'ApiAccessLogs', { retention: logRetention, removalPolicy });
+export interface BrokerApi {
+  api: apigw.RestApi;
+  domain: apigw.DomainName | undefined;
+}
+
+export function createApi(scope: Construct, { props, functions }: BrokerApiProps): BrokerApi {
+  const accounts = props.allowedAccounts ?? [Stack.of(scope).account];
+  const accessLogs = new logs.LogGroup(scope, 'ApiAccessLogs', { retention: props.logRetention, removalPolicy: props.removalPolicy });
   const format = accessLogFormat();
 
   const api = new apigw.RestApi(scope, 'Api', {
+    // the ApiName dimension of the API's metrics: unique per deployment, or alarms would mix them
+    restApiName: Names.uniqueResourceName(scope, { maxLength: 128, separator: '-' }),
     description: 'kubelease: Vault Kubernetes secrets engine API, AWS IAM (SigV4) auth',
     endpointConfiguration: { types: [apigw.EndpointType.REGIONAL] },
     policy: resourcePolicy(accounts),
-    cloudWatchRole: props.cloudWatchRole ?? true,
+    cloudWatchRole: props.cloudWatchRole,
     // CDK refuses a removal policy for a role it does not create
-    ...((props.cloudWatchRole ?? true) ? { cloudWatchRoleRemovalPolicy: RemovalPolicy.RETAIN } : {}),
+    ...(props.cloudWatchRole ? { cloudWatchRoleRemovalPolicy: RemovalPolicy.RETAIN } : {}),
+    disableExecuteApiEndpoint: props.domain?.disableExecuteApiEndpoint ?? false,
     defaultMethodOptions: { authorizationType: apigw.AuthorizationType.IAM },
     deployOptions: {
-      stageName: props.stageName ?? 'api',
+      stageName: props.stageName,
       accessLogDestination: new apigw.LogGroupLogDestination(accessLogs),
       accessLogFormat: apigw.AccessLogFormat.custom(format),
       loggingLevel: apigw.MethodLoggingLevel.ERROR,
       dataTraceEnabled: false,
       metricsEnabled: true,
-      tracingEnabled: props.tracing ?? false,
-      throttlingRateLimit: props.throttle?.rateLimit ?? 50,
-      throttlingBurstLimit: props.throttle?.burstLimit ?? 100,
+      tracingEnabled: props.tracing,
+      throttlingRateLimit: props.throttle.rateLimit,
+      throttlingBurstLimit: props.throttle.burstLimit,
     },
   });
   // Resource policy and gateway responses only take effect with a new deployment.
@@ -60,12 +69,22 @@ export function createApi(scope: Construct, { props, functions, logRetention, re
     });
   }
 
-  // One integration per function; its invoke permission is scoped to this API.
-  const integrations = new Map<FunctionName, apigw.LambdaIntegration>();
+  // One proxy integration per function. Not LambdaIntegration: its permission would admit any
+  // stage of the API (`/*/*/*`); the one below admits this stage only.
+  const integrations = new Map<FunctionName, apigw.Integration>();
   const integrationFor = (fn: FunctionName) => {
     let i = integrations.get(fn);
     if (!i) {
-      i = new apigw.LambdaIntegration(functions[fn], { proxy: true, scopePermissionToMethod: false });
+      i = new apigw.Integration({
+        type: apigw.IntegrationType.AWS_PROXY,
+        integrationHttpMethod: 'POST',
+        uri: `arn:${Aws.PARTITION}:apigateway:${Aws.REGION}:lambda:path/2015-03-31/functions/${functions[fn].functionArn}/invocations`,
+      });
+      functions[fn].addPermission(`Invoke${capitalize(fn)}FromApi`, {
+        principal: new iam.ServicePrincipal('apigateway.amazonaws.com'),
+        sourceArn: api.arnForExecuteApi('*', '/*', props.stageName),
+        sourceAccount: Stack.of(scope).account,
+      });
       integrations.set(fn, i);
     }
     return i;
@@ -89,8 +108,28 @@ export function createApi(scope: Construct, { props, functions, logRetention, re
       'Every method requires SigV4 (AWS_IAM) and the resource policy admits only allowedAccounts; the stage is throttled. Pass webAclArn to attach a WAF.',
     );
   }
-  acknowledgeApiFindings(api, props.cloudWatchRole ?? true);
-  return api;
+  acknowledgeApiFindings(api, props.cloudWatchRole);
+  const domain = props.domain ? addDomain(scope, api, props.domain) : undefined;
+  return { api, domain };
+}
+
+/** `https://<domainName>/[<basePath>/]v1/...` → this API's stage; an alias record when a zone is given. */
+function addDomain(scope: Construct, api: apigw.RestApi, domain: BrokerDomainProps): apigw.DomainName {
+  const name = new apigw.DomainName(scope, 'Domain', {
+    domainName: domain.domainName,
+    certificate: domain.certificate,
+    endpointType: apigw.EndpointType.REGIONAL,
+    securityPolicy: apigw.SecurityPolicy.TLS_1_2,
+  });
+  name.addBasePathMapping(api, { stage: api.deploymentStage, ...(domain.basePath ? { basePath: domain.basePath } : {}) });
+  if (domain.hostedZone) {
+    new route53.ARecord(scope, 'DomainAlias', {
+      zone: domain.hostedZone,
+      recordName: domain.domainName,
+      target: route53.RecordTarget.fromAlias(new route53Targets.ApiGatewayDomain(name)),
+    });
+  }
+  return name;
 }
 
 /** Callers from `accounts` only: an allow for them plus an explicit deny for everyone else. */

@@ -1,10 +1,12 @@
 /**
- * The six Lambda functions (one NodejsFunction per entry under functions/) and their shared
- * defaults: ESM bundles on Node 24 / arm64, one log group each, the same environment for all.
+ * The six Lambda functions (one per entry under functions/) and their shared defaults: ESM
+ * bundles on Node 24 / arm64, one log group each, the same environment for all, optional VPC
+ * placement and X-Ray. Code comes from the package's prebuilt bundles when the construct runs
+ * from the packed package (dist/), else NodejsFunction bundles functions/ at synth.
  */
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { Duration, type RemovalPolicy } from 'aws-cdk-lib';
+import { join } from 'node:path';
+import { Duration } from 'aws-cdk-lib';
+import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -12,26 +14,18 @@ import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { TABLE_ENV } from '../lib/adapters/dynamodb/tables.js';
-import type { FunctionName } from '../lib/http/routes.js';
-import type { KubeleaseBrokerProps } from './broker.js';
 import type { BrokerTables } from './broker-tables.js';
+import { NODEJS_BUNDLING, PACKAGE_ROOT, prebuiltBundle } from './bundling.js';
+import { BROKER_FUNCTIONS, type BrokerFunction, type ResolvedBrokerProps } from './props.js';
 
-/** Every Lambda entry under functions/. The HTTP ones are the route table's `fn` values. */
-export type BrokerFunction = FunctionName | 'expire' | 'sweep';
-export const BROKER_FUNCTIONS: readonly BrokerFunction[] = ['config', 'roles', 'creds', 'leases', 'expire', 'sweep'];
+export { BROKER_FUNCTIONS, type BrokerFunction } from './props.js';
 
-export type BrokerFunctions = Record<BrokerFunction, nodejs.NodejsFunction>;
+export type BrokerFunctions = Record<BrokerFunction, lambda.Function>;
 
 /** `creds` → `Creds`: the prefix of a function's construct ids (`CredsFunction`, `CredsRole`, …). */
 export function capitalize(s: string): string {
   return s.charAt(0).toUpperCase() + s.slice(1);
 }
-
-/** Resolved from this file so other CDK apps that import the construct bundle the right code. */
-const PACKAGE_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
-
-/** ESM bundles: esbuild's require() shim needs a real `require` for CommonJS dependencies. */
-const ESM_REQUIRE_BANNER = "import { createRequire as __kl_createRequire } from 'node:module'; const require = __kl_createRequire(import.meta.url);";
 
 const TIMEOUTS: Record<BrokerFunction, Duration> = {
   // API Gateway's integration timeout is 29 s: stop just before it so the log shows the timeout
@@ -44,20 +38,21 @@ const TIMEOUTS: Record<BrokerFunction, Duration> = {
 };
 
 export interface BrokerFunctionsProps {
-  props: Pick<KubeleaseBrokerProps, 'adminPrincipals' | 'pendingGraceSeconds' | 'orphanGraceSeconds' | 'tracing' | 'functionsDir'>;
+  props: ResolvedBrokerProps;
   roles: Record<BrokerFunction, iam.Role>;
   key: kms.IKey;
   tables: BrokerTables;
-  logRetention: logs.RetentionDays;
-  removalPolicy: RemovalPolicy;
+  /** Security groups of the functions when they run in a VPC. */
+  securityGroups: ec2.ISecurityGroup[] | undefined;
 }
 
-export function createFunctions(scope: Construct, { props, roles, key, tables, logRetention, removalPolicy }: BrokerFunctionsProps): BrokerFunctions {
-  const functionsDir = props.functionsDir ?? join(PACKAGE_ROOT, 'functions');
+export function createFunctions(scope: Construct, { props, roles, key, tables, securityGroups }: BrokerFunctionsProps): BrokerFunctions {
   const environment: Record<string, string> = {
     NODE_OPTIONS: '--enable-source-maps',
     POWERTOOLS_SERVICE_NAME: 'kubelease',
-    POWERTOOLS_METRICS_NAMESPACE: 'Kubelease',
+    POWERTOOLS_METRICS_NAMESPACE: props.metricsNamespace,
+    // lib/lambda/tracing.ts loads the tracer only when this is "true": off costs nothing
+    POWERTOOLS_TRACE_ENABLED: String(props.tracing),
     KUBELEASE_ADMIN_PRINCIPALS: props.adminPrincipals.join(','),
     KUBELEASE_KMS_KEY_ID: key.keyArn,
     // every function builds all three stores (lib/lambda/runtime.ts), so all get all names
@@ -69,36 +64,41 @@ export function createFunctions(scope: Construct, { props, roles, key, tables, l
   };
   const functions = {} as BrokerFunctions;
   for (const fn of BROKER_FUNCTIONS) {
-    const logGroup = new logs.LogGroup(scope, `${capitalize(fn)}Logs`, { retention: logRetention, removalPolicy });
+    const logGroup = new logs.LogGroup(scope, `${capitalize(fn)}Logs`, { retention: props.logRetention, removalPolicy: props.removalPolicy });
     logGroup.grantWrite(roles[fn]);
-    functions[fn] = new nodejs.NodejsFunction(scope, `${capitalize(fn)}Function`, {
+    const common: lambda.FunctionOptions = {
       description: `kubelease ${fn}`,
-      entry: join(functionsDir, `${fn}.ts`),
-      handler: 'handler',
-      projectRoot: PACKAGE_ROOT,
-      depsLockFilePath: join(PACKAGE_ROOT, 'package-lock.json'),
-      runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,
-      memorySize: 512,
+      memorySize: props.memorySize[fn],
       timeout: TIMEOUTS[fn],
       role: roles[fn],
       logGroup,
       environment,
+      ...(props.reservedConcurrency[fn] !== undefined ? { reservedConcurrentExecutions: props.reservedConcurrency[fn] } : {}),
       ...(props.tracing ? { tracing: lambda.Tracing.ACTIVE } : {}),
-      bundling: {
-        format: nodejs.OutputFormat.ESM,
-        target: 'node24',
-        platform: 'node',
-        mainFields: ['module', 'main'],
-        banner: ESM_REQUIRE_BANNER,
-        minify: true,
-        sourceMap: true,
-        sourcesContent: false,
-        // Bundle the AWS SDK too: pinned to package-lock.json, and the runtime's copy is not
-        // resolvable from ES modules anyway.
-        externalModules: [],
-      },
-    });
+      ...(props.vpc ? { vpc: props.vpc.vpc, vpcSubnets: props.vpc.subnets, securityGroups } : {}),
+    };
+    const id = `${capitalize(fn)}Function`;
+    const prebuilt = props.functionsDir ? undefined : prebuiltBundle(fn);
+    functions[fn] = prebuilt
+      ? new lambda.Function(scope, id, { ...common, runtime: lambda.Runtime.NODEJS_24_X, handler: 'index.handler', code: lambda.Code.fromAsset(prebuilt) })
+      : new nodejs.NodejsFunction(scope, id, {
+          ...common,
+          runtime: lambda.Runtime.NODEJS_24_X,
+          entry: join(props.functionsDir ?? join(PACKAGE_ROOT, 'functions'), `${fn}.ts`),
+          handler: 'handler',
+          projectRoot: PACKAGE_ROOT,
+          depsLockFilePath: join(PACKAGE_ROOT, 'package-lock.json'),
+          bundling: NODEJS_BUNDLING,
+        });
   }
+  // A scheduled sweep that fails is not retried by Lambda: the next run comes soon enough,
+  // and retries would pile up behind a slow sweep (its reserved concurrency is 1).
+  functions.sweep.configureAsyncInvoke({ retryAttempts: 0, maxEventAge: maxEventAge(props.sweepSchedule) });
   return functions;
+}
+
+/** An event older than one schedule period is superseded by the next run (Lambda allows 60 s–6 h). */
+function maxEventAge(schedule: Duration): Duration {
+  return Duration.seconds(Math.min(6 * 3600, Math.max(60, schedule.toSeconds())));
 }

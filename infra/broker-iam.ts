@@ -6,10 +6,10 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type { Construct } from 'constructs';
 import { tables as tableDefs } from '../lib/adapters/dynamodb/tables.js';
-import type { KubeleaseBrokerProps } from './broker.js';
 import { BROKER_FUNCTIONS, capitalize, type BrokerFunction } from './broker-functions.js';
 import type { BrokerTables } from './broker-tables.js';
 import { acknowledge } from './nag.js';
+import type { ResolvedBrokerProps } from './props.js';
 
 type DynamoAction = 'GetItem' | 'PutItem' | 'UpdateItem' | 'DeleteItem' | 'Query' | 'Scan';
 interface FunctionAccess {
@@ -49,7 +49,7 @@ export interface ExecutionRoles {
 }
 
 export interface ExecutionRolesProps {
-  props: Pick<KubeleaseBrokerProps, 'executionRoles' | 'assumableRoleArns'>;
+  props: Pick<ResolvedBrokerProps, 'executionRoles' | 'assumableRoleArns'>;
   tables: BrokerTables;
   key: kms.IKey;
 }
@@ -58,7 +58,7 @@ export function createExecutionRoles(scope: Construct, { props, tables, key }: E
   const lambdaPrincipal = new iam.ServicePrincipal('lambda.amazonaws.com');
   const roles = {} as Record<BrokerFunction, iam.Role>;
   let clusterIdentity: iam.Role;
-  if ((props.executionRoles ?? 'shared') === 'shared') {
+  if (props.executionRoles === 'shared') {
     const shared = new iam.Role(scope, 'BrokerRole', {
       assumedBy: lambdaPrincipal,
       description: 'kubelease broker: execution role of all functions and the identity target clusters see',
@@ -77,7 +77,7 @@ export function createExecutionRoles(scope: Construct, { props, tables, key }: E
     for (const r of uniqueRoles) clusterIdentity.grantAssumeRole(r);
   }
   for (const fn of BROKER_FUNCTIONS) grantAccess(roles[fn], FUNCTION_ACCESS[fn], tables, key);
-  if (props.assumableRoleArns && props.assumableRoleArns.length > 0) {
+  if (props.assumableRoleArns.length > 0) {
     const statement = new iam.PolicyStatement({ actions: ['sts:AssumeRole'], resources: props.assumableRoleArns });
     for (const r of new Set(Object.values(roles))) {
       r.addToPrincipalPolicy(statement);
@@ -95,7 +95,7 @@ export function createExecutionRoles(scope: Construct, { props, tables, key }: E
   return { roles, clusterIdentity };
 }
 
-/** Tracing.ACTIVE adds X-Ray actions on `*` to every execution role. */
+/** Tracing.ACTIVE adds X-Ray actions on `*` to every execution role; nothing else is unscoped. */
 export function acknowledgeTracing(roles: Record<BrokerFunction, iam.Role>): void {
   for (const r of new Set(Object.values(roles))) {
     acknowledge(
@@ -120,5 +120,57 @@ function grantAccess(role: iam.Role, access: FunctionAccess, tables: BrokerTable
       role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['dynamodb:Query'], resources: indexArns }));
     }
   }
-  role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: access.kms, resources: [key.keyArn] }));
+  role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: access.kms, resources: [key.keyArn], conditions: MOUNT_CONTEXT_CONDITIONS }));
+}
+
+/**
+ * Every KMS call must carry exactly the encryption context that lib/adapters/dynamodb/config-store.ts
+ * (`jwtContext`) seals service_account_jwt with: `{mount: <mount>}`. A ciphertext lifted from one
+ * config item cannot be opened for another mount, nor by a call without that context.
+ */
+export const MOUNT_CONTEXT_CONDITIONS = {
+  'ForAllValues:StringEquals': { 'kms:EncryptionContextKeys': ['mount'] },
+  Null: { 'kms:EncryptionContext:mount': 'false' },
+};
+
+/**
+ * Key-policy side of the grants, for a key this construct owns: each execution role may use
+ * the key for exactly its FUNCTION_ACCESS actions, under the mount context. (An imported key's
+ * policy belongs to its owner: docs/deploy.md lists the statements it needs.)
+ */
+export function allowKeyUse(key: kms.Key, roles: Record<BrokerFunction, iam.Role>): void {
+  const actionsByRole = new Map<iam.Role, { fns: BrokerFunction[]; actions: Set<string> }>();
+  for (const fn of BROKER_FUNCTIONS) {
+    const entry = actionsByRole.get(roles[fn]) ?? { fns: [], actions: new Set<string>() };
+    entry.fns.push(fn);
+    for (const a of FUNCTION_ACCESS[fn].kms) entry.actions.add(a);
+    actionsByRole.set(roles[fn], entry);
+  }
+  for (const [role, { fns, actions }] of actionsByRole) {
+    key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: fns.length === 1 ? `${capitalize(fns[0] as string)}FunctionUse` : 'BrokerFunctionsUse',
+        principals: [new iam.ArnPrincipal(role.roleArn)],
+        actions: [...actions].sort(),
+        resources: ['*'],
+        conditions: MOUNT_CONTEXT_CONDITIONS,
+      }),
+    );
+  }
+}
+
+/**
+ * Lambda in a VPC needs ENI management on the execution role (CDK adds it only to roles it
+ * creates itself): the AWS-managed policy made for that, without the logging extras of
+ * AWSLambdaVPCAccessExecutionRole.
+ */
+export function grantVpcAccess(roles: Record<BrokerFunction, iam.Role>): void {
+  for (const r of new Set(Object.values(roles))) {
+    r.addManagedPolicy(iam.ManagedPolicy.fromAwsManagedPolicyName('service-role/AWSLambdaENIManagementAccess'));
+    acknowledge(
+      r,
+      'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaENIManagementAccess]',
+      'AWS-managed policy made for Lambda functions in a VPC: only the EC2 network-interface actions Lambda needs to attach the function to its subnets.',
+    );
+  }
 }

@@ -4,6 +4,7 @@
  */
 import { Duration, type RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import type { Construct } from 'constructs';
 import { tables, type KeyAttr, type TableDef, type TableKey } from '../lib/adapters/dynamodb/tables.js';
@@ -16,12 +17,53 @@ export interface DataRetention {
   removalPolicy: RemovalPolicy;
 }
 
+/**
+ * What the account (that is: IAM principals the account allows) may do with the key: manage it,
+ * never use it. Use is granted in the key policy to the execution roles only (allowKeyUse in
+ * broker-iam.ts). kms:CreateGrant is left out on purpose: a grant would be a way around the
+ * use statements. PutKeyPolicy stays (KMS refuses a policy that locks the account out).
+ */
+export const KEY_ADMIN_ACTIONS = [
+  'kms:CancelKeyDeletion',
+  'kms:CreateAlias',
+  'kms:DeleteAlias',
+  'kms:DescribeKey',
+  'kms:DisableKey',
+  'kms:DisableKeyRotation',
+  'kms:EnableKey',
+  'kms:EnableKeyRotation',
+  'kms:GetKeyPolicy',
+  'kms:GetKeyRotationStatus',
+  'kms:ListGrants',
+  'kms:ListKeyPolicies',
+  'kms:ListResourceTags',
+  'kms:PutKeyPolicy',
+  'kms:RevokeGrant',
+  'kms:RotateKeyOnDemand',
+  'kms:ScheduleKeyDeletion',
+  'kms:TagResource',
+  'kms:UntagResource',
+  'kms:UpdateAlias',
+  'kms:UpdateKeyDescription',
+];
+
 export function createSecretsKey(scope: Construct, { retain, removalPolicy }: DataRetention): kms.Key {
   return new kms.Key(scope, 'SecretsKey', {
     description: 'kubelease: envelope encryption of service_account_jwt in the config table',
     enableKeyRotation: true,
     removalPolicy,
     ...(retain ? {} : { pendingWindow: Duration.days(7) }),
+    // replaces CDK's default (account root: kms:*)
+    policy: new iam.PolicyDocument({
+      statements: [
+        new iam.PolicyStatement({
+          sid: 'KeyAdministration',
+          principals: [new iam.AccountRootPrincipal()],
+          actions: KEY_ADMIN_ACTIONS,
+          resources: ['*'],
+        }),
+      ],
+    }),
   });
 }
 

@@ -11,12 +11,16 @@
 #   KUBELEASE_APT_SOURCES_DIR  apt's sources.list.d         (default /etc/apt/sources.list.d)
 #   KUBELEASE_APT_SOURCES_LIST apt's sources.list           (default /etc/apt/sources.list)
 #   KUBELEASE_GOCODE_DIR       Debian's Go sources          (default /usr/share/gocode)
+#   KUBELEASE_PROGRESS_SECONDS progress line interval       (default 30)
 set -euo pipefail
 
 CACHE_ROOT="${KUBELEASE_CACHE:-$HOME/.cache/kubelease}"
 SOURCES_DIR="${KUBELEASE_APT_SOURCES_DIR:-/etc/apt/sources.list.d}"
 SOURCES_LIST="${KUBELEASE_APT_SOURCES_LIST:-/etc/apt/sources.list}"
 GOCODE_DIR="${KUBELEASE_GOCODE_DIR:-/usr/share/gocode}"
+# A progress line at least this often while building or waiting for another build: the caller
+# takes silence, not duration, as the sign of a hang (a loaded 2-core machine may build for 45 min).
+PROGRESS_SECONDS="${KUBELEASE_PROGRESS_SECONDS:-30}"
 LOG_DIR="$CACHE_ROOT/logs"
 APT_LOG="$LOG_DIR/apt.log"
 # Bump PATCH_LEVEL whenever the build below changes, so caches rebuild.
@@ -93,7 +97,11 @@ if dir="$(cached_build)"; then echo "$dir"; exit 0; fi
 exec 9>"$CACHE_ROOT/build.lock"
 if ! flock -n 9; then
   log "another kube build is running on this cache; waiting for it to finish"
-  flock 9
+  waited=0
+  until flock -w "$PROGRESS_SECONDS" 9; do
+    waited=$((waited + PROGRESS_SECONDS))
+    log "  still waiting for the other build (${waited}s)"
+  done
 fi
 if dir="$(cached_build)"; then echo "$dir"; exit 0; fi
 
@@ -184,10 +192,12 @@ start=$(date +%s)
   export GOCACHE="$work/gocache" KUBE_GIT_VERSION="v${version%%+*}" KUBE_GIT_TREE_STATE=clean
   make WHAT="cmd/kube-apiserver cmd/kube-controller-manager" >>"$BUILD_LOG" 2>&1 &
   pid=$!
+  next=$((start + PROGRESS_SECONDS))
   while kill -0 "$pid" 2>/dev/null; do
     sleep 1
-    if kill -0 "$pid" 2>/dev/null && [ $(( ($(date +%s) - start) % 30 )) = 0 ]; then
+    if kill -0 "$pid" 2>/dev/null && [ "$(date +%s)" -ge "$next" ]; then
       log "  still building ($(( $(date +%s) - start ))s)"
+      next=$((next + PROGRESS_SECONDS))
     fi
   done
   wait "$pid"

@@ -14,6 +14,7 @@ import {
   type Lease,
   type PlanObject,
   type Role,
+  type RoleMode,
 } from '../domain/index.js';
 import type { KubeCluster } from '../ports.js';
 import type { Caller, EngineDeps } from './deps.js';
@@ -24,6 +25,8 @@ import { assertNamespaceAllowed } from './namespaces.js';
 
 export interface IssuedCreds {
   lease: Lease;
+  /** which of the three role modes issued it (metrics) */
+  mode: RoleMode;
   leaseDuration: number;
   warnings: string[];
   data: {
@@ -116,6 +119,7 @@ export async function issueCreds(
   if (roleMode(role) === 'existing_service_account' && !role.revocable) allWarnings.push(NOT_REVOCABLE_WARNING);
   return {
     lease: { ...lease, status: 'active', expires_at: expiresAt },
+    mode: roleMode(role),
     leaseDuration: Math.max(0, expiresAt - epochSeconds(deps.clock.now())),
     warnings: allWarnings,
     data: {

@@ -14,6 +14,10 @@ export interface SweepReport {
   /** objects of expired leases this run deleted (404s excluded) */
   objectsDeleted: number;
   orphansRemoved: number;
+  /** active leases whose expiry lies ahead, over all mounts swept */
+  liveLeases: number;
+  /** how late (seconds past expires_at) the most overdue lease this run ended was */
+  maxExpiryLagSeconds: number;
   failures: string[];
   outOfTime: boolean;
 }
@@ -23,7 +27,17 @@ export interface SweepReport {
  * late), then labeled objects whose expires-at passed or whose lease item is gone.
  */
 export async function sweep(deps: EngineDeps, opts: { deadline: Date; concurrency?: number }): Promise<SweepReport> {
-  const report: SweepReport = { mounts: 0, expiredLeases: 0, revokesFinished: 0, objectsDeleted: 0, orphansRemoved: 0, failures: [], outOfTime: false };
+  const report: SweepReport = {
+    mounts: 0,
+    expiredLeases: 0,
+    revokesFinished: 0,
+    objectsDeleted: 0,
+    orphansRemoved: 0,
+    liveLeases: 0,
+    maxExpiryLagSeconds: 0,
+    failures: [],
+    outOfTime: false,
+  };
   const limit = opts.concurrency ?? 8;
   const timeLeft = () => deps.clock.now().getTime() < opts.deadline.getTime();
   for (const mount of await deps.configs.list()) {
@@ -42,6 +56,7 @@ export async function sweep(deps: EngineDeps, opts: { deadline: Date; concurrenc
         try {
           report.objectsDeleted += (await endLease(deps, kube, lease)).deleted;
           report.expiredLeases++;
+          report.maxExpiryLagSeconds = Math.max(report.maxExpiryLagSeconds, now - lease.expires_at);
         } catch (err) {
           report.failures.push(`${lease.lease_id}: ${describe(err)}`);
         }
@@ -95,6 +110,7 @@ async function removeOrphans(
   const objects = (await kube.listManaged()).filter((o) => (o.labels['kubelease.io/mount'] ?? mount) === mount);
   const live = new Map<string, Lease>();
   for (const lease of await deps.leases.listByMount(mount)) live.set(lease.lease_hash, lease);
+  report.liveLeases += [...live.values()].filter((l) => l.status === 'active' && l.expires_at > now).length;
   const orphans = objects.filter((o) => isOrphan(o, live, now, deps.settings.orphanGraceSeconds));
   await forEachBounded(orphans, limit, timeLeft, async (o) => {
     try {

@@ -18,6 +18,8 @@ export interface ApiResponse {
   body?: unknown;
   /** the failure behind an error response, for logs and metrics only (never sent) */
   error?: unknown;
+  /** the role mode of an issuance, for metrics only (never sent) */
+  mode?: string;
 }
 
 export interface VaultEnvelope {

@@ -8,10 +8,11 @@ export async function pathCreds(deps: EngineDeps, req: ApiRequest): Promise<ApiR
     caller: req.caller,
     body: req.body,
   });
-  return ok(req, issued.data, {
+  const res = ok(req, issued.data, {
     lease_id: issued.lease.lease_id,
     lease_duration: issued.leaseDuration,
     renewable: false,
     warnings: issued.warnings,
   });
+  return { ...res, mode: issued.mode };
 }

@@ -10,8 +10,10 @@ import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { leaseFromImage } from '../adapters/dynamodb/lease-store.js';
 import { expireLease } from '../engine/leases.js';
+import { METRIC } from './metric-names.js';
 import { deps } from './runtime.js';
 import { logger, metrics, MetricUnit } from './observability.js';
+import { tracingMiddleware } from './tracing.js';
 
 export const isTtlRemoval = (r: DynamoDBRecord): boolean =>
   r.eventName === 'REMOVE' &&
@@ -28,10 +30,11 @@ export async function handleExpire(event: DynamoDBStreamEvent): Promise<DynamoDB
       const lease = leaseFromImage(image);
       const { deleted } = await expireLease(deps(), lease);
       deps().audit?.record({ action: 'expire', lease_id: lease.lease_id, mount: lease.mount, role: lease.role, outcome: 'success', detail: `deleted ${deleted} object(s)` });
-      metrics.addMetric('Expired', MetricUnit.Count, 1);
+      metrics.addMetric(METRIC.expired, MetricUnit.Count, 1);
+      metrics.addMetric(METRIC.expiryLag, MetricUnit.Seconds, Math.max(0, Math.floor(deps().clock.now().getTime() / 1000) - lease.expires_at));
     } catch (err) {
       logger.error('expire failed', { sequence: record.dynamodb?.SequenceNumber, error: err instanceof Error ? err.message : String(err) });
-      metrics.addMetric('ExpireFailure', MetricUnit.Count, 1);
+      metrics.addMetric(METRIC.expireFailure, MetricUnit.Count, 1);
       // Stop at the first failure: later records of the batch are retried after it, in order.
       failures.push({ itemIdentifier: record.dynamodb?.SequenceNumber ?? '' });
       break;
@@ -41,6 +44,7 @@ export async function handleExpire(event: DynamoDBStreamEvent): Promise<DynamoDB
 }
 
 export const expireHandler = middy<DynamoDBStreamEvent, DynamoDBBatchResponse>()
+  .use(tracingMiddleware())
   .use(injectLambdaContext(logger, { resetKeys: true }))
   .use(logMetrics(metrics, { throwOnEmptyMetrics: false }))
   .handler((event) => handleExpire(event));

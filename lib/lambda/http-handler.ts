@@ -10,8 +10,10 @@ import { isKubeleaseError } from '../domain/errors.js';
 import type { ApiRequest, ApiResponse } from '../http/api.js';
 import { dispatch } from '../http/dispatch.js';
 import { routes, type FunctionName } from '../http/routes.js';
+import { METRIC } from './metric-names.js';
 import { deps } from './runtime.js';
-import { logger, metrics, MetricUnit } from './observability.js';
+import { emitWith, logger, metrics, MetricUnit } from './observability.js';
+import { tracingMiddleware } from './tracing.js';
 
 const json = (status: number, body: unknown): APIGatewayProxyResult => ({
   statusCode: status,
@@ -79,13 +81,14 @@ export async function handleHttp(
   if (res.status >= 500) logger.error('request failed', { status: res.status, error: describeError(res.error) });
   else if (res.status >= 400) logger.warn('request refused', { status: res.status, errors: errorsOf(res) });
   metrics.addDimensions({ op });
-  metrics.addMetric(res.status < 400 ? 'Success' : 'Failure', MetricUnit.Count, 1);
-  if (res.status >= 400) metrics.addMetric(`Failure_${reasonOf(res)}`, MetricUnit.Count, 1);
+  metrics.addMetric(res.status < 400 ? METRIC.success : METRIC.failure, MetricUnit.Count, 1);
+  if (res.status >= 400) emitWith({ cause: reasonOf(res) }, METRIC.failures, MetricUnit.Count, 1);
   if (op === 'creds' && res.status === 200) {
-    metrics.addMetric('Issued', MetricUnit.Count, 1);
-    metrics.addMetric('IssueLatency', MetricUnit.Milliseconds, Date.now() - started);
+    const mode = { mode: res.mode ?? 'unknown' };
+    emitWith(mode, METRIC.issued, MetricUnit.Count, 1);
+    emitWith(mode, METRIC.issueLatency, MetricUnit.Milliseconds, Date.now() - started);
   }
-  if (op === 'leases.revoke' && res.status < 300) metrics.addMetric('Revoked', MetricUnit.Count, 1);
+  if (op === 'leases.revoke' && res.status < 300) metrics.addMetric(METRIC.revoked, MetricUnit.Count, 1);
   return json(res.status, res.body);
 }
 
@@ -108,6 +111,7 @@ function describeError(err: unknown): Record<string, unknown> {
 
 export function httpHandler(fn: FunctionName) {
   return middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
+    .use(tracingMiddleware())
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(logMetrics(metrics, { throwOnEmptyMetrics: false }))
     .handler((event, context) => handleHttp(fn, event, context));

@@ -3,6 +3,7 @@
  * builds the engine's dependencies from environment variables, once per warm container.
  */
 import { randomInt } from 'node:crypto';
+import { KMSClient } from '@aws-sdk/client-kms';
 import { createDocumentClient, type DynamoClientOptions } from '../adapters/dynamodb/client.js';
 import { DynamoConfigStore } from '../adapters/dynamodb/config-store.js';
 import { DynamoLeaseStore } from '../adapters/dynamodb/lease-store.js';
@@ -10,10 +11,13 @@ import { DynamoRoleStore } from '../adapters/dynamodb/role-store.js';
 import { tableNamesFromEnv } from '../adapters/dynamodb/tables.js';
 import { KmsSecretBox } from '../adapters/kms/kms-box.js';
 import { LocalSecretBox } from '../adapters/kms/local-box.js';
+import { createStsClient, EksTokenSource } from '../adapters/eks/token.js';
 import { ClusterFactory, type ClusterFactoryOptions } from '../adapters/kubernetes/factory.js';
 import { defaultSettings, type EngineDeps, type EngineSettings } from '../engine/deps.js';
-import type { Audit, Ids, SecretBox } from '../ports.js';
+import type { Audit, Ids, KubeClientFactory, SecretBox } from '../ports.js';
 import { logger } from './observability.js';
+import { TracedKubeFactory } from './traced-kube.js';
+import { tracing } from './tracing.js';
 
 const ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
 export const randomIds: Ids = {
@@ -44,8 +48,16 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): EngineSet
   };
 }
 
-function secretBoxFromEnv(env: NodeJS.ProcessEnv): SecretBox {
-  if (env.KUBELEASE_KMS_KEY_ID) return new KmsSecretBox({ keyId: env.KUBELEASE_KMS_KEY_ID });
+/** The slice of Powertools Tracer that instruments AWS SDK v3 clients (X-Ray subsegment per call). */
+export interface ClientTracer {
+  captureAWSv3Client<T>(client: T): T;
+  provider: ConstructorParameters<typeof TracedKubeFactory>[1];
+}
+
+function secretBoxFromEnv(env: NodeJS.ProcessEnv, tracer: ClientTracer | undefined): SecretBox {
+  if (env.KUBELEASE_KMS_KEY_ID) {
+    return new KmsSecretBox({ keyId: env.KUBELEASE_KMS_KEY_ID, ...(tracer ? { client: tracer.captureAWSv3Client(new KMSClient({})) } : {}) });
+  }
   if (env.KUBELEASE_LOCAL_KEY_FILE) return LocalSecretBox.fromFileOrCreate(env.KUBELEASE_LOCAL_KEY_FILE);
   throw new Error('set KUBELEASE_KMS_KEY_ID (AWS) or KUBELEASE_LOCAL_KEY_FILE (local stack)');
 }
@@ -56,17 +68,34 @@ export interface DepsOverrides {
   kube?: ClusterFactoryOptions;
 }
 
-export function depsFromEnv(env: NodeJS.ProcessEnv = process.env, overrides: DepsOverrides = {}): EngineDeps {
+/** Kubernetes clients; with a tracer, STS (AssumeRole for EKS role_arn) and every cluster call are traced. */
+function kubeFactory(tracer: ClientTracer | undefined, options: ClusterFactoryOptions = {}): KubeClientFactory {
+  if (!tracer) return new ClusterFactory(options);
+  const factory = new ClusterFactory({
+    ...options,
+    eksTokenSource: (o) => new EksTokenSource({ ...o, stsClient: (region, credentials) => tracer.captureAWSv3Client(createStsClient(region, credentials)) }),
+  });
+  return new TracedKubeFactory(factory, tracer.provider);
+}
+
+/** `tracer` defaults to this container's (lib/lambda/tracing.ts): none unless the construct turned tracing on. */
+export function depsFromEnv(
+  env: NodeJS.ProcessEnv = process.env,
+  tracer: ClientTracer | undefined = tracing?.tracer,
+  overrides: DepsOverrides = {},
+): EngineDeps {
   const client = createDocumentClient({
     ...(env.KUBELEASE_DYNAMODB_ENDPOINT ? { endpoint: env.KUBELEASE_DYNAMODB_ENDPOINT } : {}),
     ...(overrides.dynamo ? { extra: overrides.dynamo } : {}),
   });
+  // the document client shares the base client's middleware stack: one capture covers both
+  tracer?.captureAWSv3Client(client);
   const names = tableNamesFromEnv(env);
   return {
-    configs: new DynamoConfigStore({ client, tableName: names.config, box: secretBoxFromEnv(env) }),
+    configs: new DynamoConfigStore({ client, tableName: names.config, box: secretBoxFromEnv(env, tracer) }),
     roles: new DynamoRoleStore({ client, tableName: names.roles }),
     leases: new DynamoLeaseStore({ client, tableName: names.leases }),
-    kube: new ClusterFactory(overrides.kube),
+    kube: kubeFactory(tracer, overrides.kube),
     clock: { now: () => new Date() },
     ids: randomIds,
     audit: auditLog,

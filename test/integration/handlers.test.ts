@@ -16,6 +16,7 @@ import { handleExpire } from '../../lib/lambda/expire-handler.js';
 import { handleHttp } from '../../lib/lambda/http-handler.js';
 import { depsFromEnv, setDeps } from '../../lib/lambda/runtime.js';
 import { handleSweep } from '../../lib/lambda/sweep-handler.js';
+import { metrics } from '../../lib/lambda/observability.js';
 import { adminKubeConfig, dynamoClient, eventually, loadBed, newNamespace, uniqueSuffix } from '../support/bed.js';
 import { restEvent, type EventInput } from '../support/apigw.js';
 import { objectsOfLease } from '../support/kube-probes.js';
@@ -327,5 +328,67 @@ describe('expiry paths', () => {
       .reduce((a, b) => a + b, 0);
     expect(expireDeleted + report.objectsDeleted).toBe(3);
     await eventually(async () => expect(await objectsOfLease(hash)).toEqual([]));
+  });
+});
+
+describe('metrics: the names and dimensions the alarms and dashboard (infra/) read', () => {
+  interface Emf {
+    _aws: { CloudWatchMetrics: { Namespace: string; Dimensions: string[][]; Metrics: { Name: string; Unit: string }[] }[] };
+    [key: string]: unknown;
+  }
+  /** EMF lines written since `from`, after flushing what the middy middleware would flush. */
+  const emitted = (from: number): Emf[] => {
+    metrics.publishStoredMetrics();
+    return logs
+      .slice(from)
+      .filter((l) => l.startsWith('{"_aws"'))
+      .map((l) => JSON.parse(l) as Emf);
+  };
+  /** Like the middy middleware between invocations: flush (and clear the `op` dimension) first. */
+  const mark = (): number => {
+    metrics.publishStoredMetrics();
+    return logs.length;
+  };
+  const withMetric = (lines: Emf[], name: string) => lines.filter((l) => l._aws.CloudWatchMetrics[0]?.Metrics.some((m) => m.Name === name));
+
+  test('creds: Issued and IssueLatency by mode, Failures by cause', async () => {
+    const from = mark();
+    expect((await creds()).status).toBe(200);
+    expect((await creds(STRANGER)).status).toBe(403);
+    const lines = emitted(from);
+    const [issued] = withMetric(lines, 'Issued');
+    expect(issued?._aws.CloudWatchMetrics[0]).toEqual({ Namespace: 'Kubelease', Dimensions: [['service', 'mode']], Metrics: [{ Name: 'Issued', Unit: 'Count' }] });
+    expect(issued).toMatchObject({ service: 'kubelease', mode: 'generated_role', Issued: 1 });
+    const [latency] = withMetric(lines, 'IssueLatency');
+    expect(latency?._aws.CloudWatchMetrics[0]?.Dimensions).toEqual([['service', 'mode']]);
+    expect(latency).toMatchObject({ mode: 'generated_role', IssueLatency: expect.any(Number) });
+    const [failure] = withMetric(lines, 'Failures');
+    expect(failure?._aws.CloudWatchMetrics[0]?.Dimensions).toEqual([['service', 'cause']]);
+    expect(failure).toMatchObject({ service: 'kubelease', cause: 'forbidden', Failures: 1 });
+  });
+
+  test('expire: Expired and ExpiryLag; sweep: SweptLeases, SweepFailures, LiveLeases, SweepExpiryLag', async () => {
+    const live = await creds();
+    expect(live.status).toBe(200);
+    const res = await creds();
+    const image = (await rawLease(res.body.lease_id as string)) as Record<string, AttributeValue>;
+    await dynamoClient().send(new DeleteItemCommand({ TableName: names.leases, Key: { lease_id: { S: res.body.lease_id as string } } }));
+    let from = mark();
+    await handleExpire({ Records: [ttlRemoval({ ...image, expires_at: { N: String(Math.floor(Date.now() / 1000) - 30) } }, '300')] });
+    let [line] = withMetric(emitted(from), 'ExpiryLag');
+    expect(line?._aws.CloudWatchMetrics[0]?.Dimensions).toEqual([['service']]);
+    expect(line).toMatchObject({ service: 'kubelease', Expired: 1 });
+    expect(line?.ExpiryLag).toBeGreaterThanOrEqual(30);
+
+    const late = await creds();
+    await expireInPlace(late.body.lease_id as string);
+    from = mark();
+    await sweepNow();
+    [line] = withMetric(emitted(from), 'SweepFailures');
+    expect(line?._aws.CloudWatchMetrics[0]?.Dimensions).toEqual([['service']]);
+    expect(line?._aws.CloudWatchMetrics[0]?.Metrics.map((m) => m.Name).sort()).toEqual(['LiveLeases', 'OrphansRemoved', 'SweepExpiryLag', 'SweepFailures', 'SweptLeases']);
+    expect(line?.LiveLeases).toBeGreaterThanOrEqual(1);
+    expect(line?.SweptLeases).toBeGreaterThanOrEqual(1);
+    expect(line?.SweepExpiryLag).toBeGreaterThanOrEqual(5);
   });
 });

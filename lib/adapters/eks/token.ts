@@ -99,6 +99,16 @@ export async function presignEksToken(args: {
   return TOKEN_PREFIX + Buffer.from(url, 'utf8').toString('base64url');
 }
 
+/** The STS client for AssumeRole (EksTokenOptions.stsClient's default). */
+export function createStsClient(region: string, credentials?: CredentialProvider): STSClient {
+  return new STSClient({
+    region,
+    // AssumeRole must not hang an issuance: fail fast, the SDK retries (3 attempts)
+    requestHandler: { connectionTimeout: 3_000, requestTimeout: 5_000 },
+    ...(credentials ? { credentials } : {}),
+  });
+}
+
 /** Default chain credentials (env vars in Lambda), via the STS client's resolved, memoized provider. */
 function defaultCredentials(region: string): CredentialProvider {
   const client = new STSClient({ region });
@@ -145,19 +155,7 @@ export class EksTokenSource {
     if (!opts.clusterName) throw new KubeleaseError('invalid', 'eks_cluster_name is required');
     this.now = opts.now ?? (() => new Date());
     this.base = opts.credentials ?? defaultCredentials(opts.region);
-    this.sts = opts.roleArn
-      ? (opts.stsClient ??
-          ((region, credentials) =>
-            new STSClient({
-              region,
-              // AssumeRole must not hang an issuance: fail fast, the SDK retries (3 attempts)
-              requestHandler: { connectionTimeout: 3_000, requestTimeout: 5_000 },
-              ...(credentials ? { credentials } : {}),
-            })))(
-          opts.region,
-          opts.credentials,
-        )
-      : undefined;
+    this.sts = opts.roleArn ? (opts.stsClient ?? createStsClient)(opts.region, opts.credentials) : undefined;
   }
 
   /** the bearer token (what KubeCluster's token source wants) */

@@ -14,7 +14,7 @@ import { signalGroup } from './signals.js';
  */
 export async function ensureKubeBinaries(
   log: (line: string) => void = () => {},
-  opts: { env?: NodeJS.ProcessEnv } = {},
+  opts: { env?: NodeJS.ProcessEnv; silenceMs?: number } = {},
 ): Promise<string> {
   const script = path.join(REPO_ROOT, 'scripts', 'build-kube.sh');
   const env = opts.env ?? process.env;
@@ -37,11 +37,21 @@ export async function ensureKubeBinaries(
       if (tail.length > 40) tail.shift();
     });
     const closed = new Promise<void>((r) => lines.once('close', r));
-    // a first build takes 10-17 min on 2 cores (and a waiting caller as long again); past 45 min it is stuck
-    const timer = setTimeout(() => {
-      killBuild();
-      reject(new BedError('scripts/build-kube.sh made no result in 45 min: run `bash scripts/build-kube.sh` by hand to see where it hangs'));
-    }, 45 * 60_000);
+    // The script reports progress every 30 s while it builds or waits for another build, and apt
+    // steps have their own timeouts: 15 minutes of silence means it hangs. A build that makes
+    // progress may take as long as it takes (45 min were seen on a loaded 2-core machine).
+    const silenceMs = opts.silenceMs ?? 15 * 60_000;
+    let timer: NodeJS.Timeout | undefined;
+    const armSilenceTimer = () => {
+      clearTimeout(timer);
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      timer = setTimeout(() => {
+        killBuild();
+        reject(new BedError(`scripts/build-kube.sh printed nothing for ${Math.round(silenceMs / 1000)} s and was stopped: run \`bash scripts/build-kube.sh\` by hand to see where it hangs`));
+      }, silenceMs);
+    };
+    armSilenceTimer();
+    lines.on('line', armSilenceTimer);
     child.on('error', (e) => {
       clearTimeout(timer);
       process.off('exit', killBuild);
@@ -51,6 +61,7 @@ export async function ensureKubeBinaries(
       clearTimeout(timer);
       process.off('exit', killBuild);
       void closed.then(() => {
+        clearTimeout(timer);
         const dir = out.trim().split('\n').pop()?.trim() ?? '';
         if (code === 0 && dir && existsSync(path.join(dir, 'kube-apiserver'))) return resolve(dir);
         reject(buildFailure(code ?? signal ?? 'unknown', tail));

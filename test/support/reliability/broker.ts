@@ -213,7 +213,7 @@ export async function startFaultyBroker(options: FaultyBrokerOptions = {}): Prom
     KUBELEASE_LOCAL_KEY_FILE: path.join(mkdtempSync(path.join(tmpdir(), 'kl-rel-key-')), 'key'),
     KUBELEASE_ADMIN_PRINCIPALS: ADMIN,
   };
-  const deps = depsFromEnv(env, {
+  const deps = depsFromEnv(env, undefined, {
     dynamo: options.dynamo ?? { requestHandler: { requestTimeout: 700, throwOnRequestTimeout: true } },
     kube: { timeoutMs: options.kubeTimeoutMs ?? 700 },
   });

@@ -1,0 +1,48 @@
+/**
+ * `npm pack` / `npm publish` (prepack): the importable construct library under dist/.
+ *
+ *   dist/infra/*.js + .d.ts      the construct (`kubelease/infra`), compiled by tsc (tsconfig.build.json)
+ *   dist/lib/...                 the few lib/ modules it imports (tables, routes, metric names)
+ *   dist/lambda/<fn>/index.mjs   the six Lambda bundles, built here with the same esbuild options
+ *                                NodejsFunction uses at synth (infra/bundling.ts)
+ *
+ * A CDK app that installs the package deploys these bundles as they are: no esbuild, no sources,
+ * no lock file needed on its side.
+ */
+import { spawnSync } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { build } from 'esbuild';
+import { BROKER_FUNCTIONS } from '../infra/props.js';
+import { ESM_REQUIRE_BANNER, NODEJS_BUNDLING } from '../infra/bundling.js';
+
+const root = join(import.meta.dirname, '..');
+const dist = join(root, 'dist');
+const started = Date.now();
+rmSync(dist, { recursive: true, force: true });
+
+const tsc = spawnSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'tsconfig.build.json')], { stdio: 'inherit' });
+if (tsc.status !== 0) {
+  process.stderr.write('build-package: tsc failed\n');
+  process.exit(tsc.status ?? 1);
+}
+
+// NodejsFunction's bundling options, spelled as esbuild's (infra/bundling.ts)
+const b = NODEJS_BUNDLING;
+await build({
+  bundle: true,
+  format: 'esm',
+  platform: 'node',
+  target: b.target,
+  mainFields: b.mainFields,
+  banner: { js: ESM_REQUIRE_BANNER },
+  minify: b.minify,
+  sourcemap: b.sourceMap,
+  sourcesContent: b.sourcesContent,
+  external: b.externalModules,
+  outExtension: { '.js': '.mjs' },
+  entryPoints: Object.fromEntries(BROKER_FUNCTIONS.map((fn) => [`${fn}/index`, join(root, 'functions', `${fn}.ts`)])),
+  outdir: join(dist, 'lambda'),
+  logLevel: 'warning',
+});
+process.stderr.write(`build-package: dist/ built in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
