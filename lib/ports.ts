@@ -4,6 +4,8 @@ import type { ObjectRef, PlanObject } from './domain/plan.js';
 
 export interface ConfigStore {
   get(mount: string): Promise<ClusterConfig | undefined>;
+  /** a consistent read of whether the mount is configured, without opening its secret */
+  exists(mount: string): Promise<boolean>;
   put(config: ClusterConfig): Promise<void>;
   delete(mount: string): Promise<void>;
   list(): Promise<string[]>;

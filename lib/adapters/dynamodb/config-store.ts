@@ -53,6 +53,13 @@ export class DynamoConfigStore implements ConfigStore {
     return this.fromItem(out.Item);
   }
 
+  async exists(mount: string): Promise<boolean> {
+    const out = await call(this.table, 'GetItem', () =>
+      this.client.send(new GetCommand({ TableName: this.table, Key: { mount }, ConsistentRead: true, ProjectionExpression: 'mount' })),
+    );
+    return out.Item !== undefined;
+  }
+
   async put(config: ClusterConfig): Promise<void> {
     const item = await this.toItem(config);
     await call(this.table, 'PutItem', () => this.client.send(new PutCommand({ TableName: this.table, Item: item })));

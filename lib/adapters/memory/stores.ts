@@ -30,6 +30,10 @@ export class MemoryConfigStore extends Faults<keyof ConfigStore> implements Conf
     const c = this.items.get(mount);
     return c ? copy(c) : undefined;
   }
+  async exists(mount: string): Promise<boolean> {
+    this.fault('exists');
+    return this.items.has(mount);
+  }
   async put(config: ClusterConfig): Promise<void> {
     this.fault('put');
     this.items.set(config.mount, stored(config));

@@ -29,7 +29,7 @@ import { restEvent } from '../apigw.js';
 import { dynamoClient, loadBed, newNamespace, uniqueSuffix } from '../bed.js';
 import { collector } from './collector.js';
 import { FaultProxy } from './fault-proxy.js';
-import { violations, type Violations } from './invariants.js';
+import { storedLeases, violations, type Violations } from './invariants.js';
 
 export const ADMIN = 'arn:aws:iam::123456789012:role/platform-admin';
 export const CI = 'arn:aws:sts::123456789012:assumed-role/ci-deployer/build-1';
@@ -103,6 +103,7 @@ export class FaultyBroker {
     readonly namespace: string,
     /** the handlers' environment (tables, endpoint through the DynamoDB proxy, key file, admins) */
     readonly env: NodeJS.ProcessEnv,
+    private readonly extraRoles: Record<string, Record<string, unknown>> = {},
   ) {}
 
   /** One API call through the Lambda's middy chain; error bodies are scanned, tokens remembered. */
@@ -179,6 +180,23 @@ export class FaultyBroker {
     return violations(this.tables.leases, this.mount);
   }
 
+  storedLeases() {
+    return storedLeases(this.tables.leases, this.mount);
+  }
+
+  /** Writes the mount's config (kube proxy, bed CA, broker JWT) and its roles: at start, and again after a test deleted them. */
+  async configureMount(extraRoles: Record<string, Record<string, unknown>> = this.extraRoles): Promise<void> {
+    const bed = loadBed();
+    const cfg = await this.call('POST', `/v1/${this.mount}/config`, {
+      body: { kubernetes_host: this.kube.url, kubernetes_ca_cert: bed.apiserver.caPem, service_account_jwt: bed.broker.token },
+    });
+    if (cfg.status !== 204) throw new Error(`config: ${cfg.status} ${cfg.text}`);
+    for (const [name, body] of Object.entries({ ...harnessRoles(this.namespace), ...extraRoles })) {
+      const res = await this.call('POST', `/v1/${this.mount}/roles/${name}`, { body });
+      if (res.status !== 204) throw new Error(`role ${name}: ${res.status} ${res.text}`);
+    }
+  }
+
   async close(): Promise<void> {
     setDeps(undefined);
     await Promise.all([this.kube.close(), this.ddb.close()]);
@@ -220,14 +238,7 @@ export async function startFaultyBroker(options: FaultyBrokerOptions = {}): Prom
   setDeps(deps);
   const namespace = await newNamespace('kl-rel');
   const mount = `rel-${suffix}`;
-  const broker = new FaultyBroker(kube, ddb, deps, tables, mount, namespace, env);
-  const cfg = await broker.call('POST', `/v1/${mount}/config`, {
-    body: { kubernetes_host: kube.url, kubernetes_ca_cert: bed.apiserver.caPem, service_account_jwt: bed.broker.token },
-  });
-  if (cfg.status !== 204) throw new Error(`config: ${cfg.status} ${cfg.text}`);
-  for (const [name, body] of Object.entries({ ...harnessRoles(namespace), ...(options.roles ?? {}) })) {
-    const res = await broker.call('POST', `/v1/${mount}/roles/${name}`, { body });
-    if (res.status !== 204) throw new Error(`role ${name}: ${res.status} ${res.text}`);
-  }
+  const broker = new FaultyBroker(kube, ddb, deps, tables, mount, namespace, env, options.roles);
+  await broker.configureMount();
   return broker;
 }

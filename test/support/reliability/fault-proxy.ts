@@ -13,7 +13,7 @@
  *           400 ThrottlingException, a 409 its 400 TransactionConflictException)
  *   reset   the client connection is reset (RST) before anything is forwarded
  *   stall   nothing is answered until the client gives up (or `maxMs`), nothing forwarded
- *   delay   forwarded after `ms` (to line up races)
+ *   delay   forwarded after `ms` (+ up to `jitterMs` at random), to line up or shuffle races
  *   pass    forwarded untouched (the default)
  *
  * Listens on 127.0.0.1 only; close() drops every connection, stalled ones included.
@@ -27,7 +27,7 @@ export type Fault =
   | { kind: 'status'; status: 409 | 429 | 500 | 502 | 503 | 504; retryAfterSeconds?: number }
   | { kind: 'reset' }
   | { kind: 'stall'; maxMs?: number }
-  | { kind: 'delay'; ms: number }
+  | { kind: 'delay'; ms: number; jitterMs?: number }
   | { kind: 'pass' };
 
 export type Flavor = 'kubernetes' | 'dynamodb';
@@ -255,7 +255,7 @@ export class FaultProxy {
         return;
       }
       case 'delay':
-        await new Promise((r) => setTimeout(r, fault.ms));
+        await new Promise((r) => setTimeout(r, fault.ms + Math.random() * (fault.jitterMs ?? 0)));
         break;
       default:
         break;

@@ -4,7 +4,7 @@
  * its objects exist, and nothing is half-done (no pending or revoking lease left). Read as the
  * bed admin and straight from the table, not through the broker's own adapters.
  */
-import { ScanCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
+import { DeleteItemCommand, ScanCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import * as k8s from '@kubernetes/client-node';
 import { adminKubeConfig, dynamoClient } from '../bed.js';
 
@@ -107,3 +107,22 @@ export async function violations(table: string, mount: string): Promise<Violatio
 }
 
 export const noViolations: Violations = { orphans: [], missing: [], unfinished: [] };
+
+/** Deletes, as the bed admin, every labeled object and lease item of a mount (cleanup after a failed case). */
+export async function purgeMount(table: string, mount: string): Promise<void> {
+  const kc = adminKubeConfig();
+  const core = kc.makeApiClient(k8s.CoreV1Api);
+  const rbac = kc.makeApiClient(k8s.RbacAuthorizationV1Api);
+  const del: Record<string, (name: string, namespace: string) => Promise<unknown>> = {
+    ServiceAccount: (name, namespace) => core.deleteNamespacedServiceAccount({ name, namespace }),
+    Secret: (name, namespace) => core.deleteNamespacedSecret({ name, namespace }),
+    Role: (name, namespace) => rbac.deleteNamespacedRole({ name, namespace }),
+    RoleBinding: (name, namespace) => rbac.deleteNamespacedRoleBinding({ name, namespace }),
+    ClusterRole: (name) => rbac.deleteClusterRole({ name }),
+    ClusterRoleBinding: (name) => rbac.deleteClusterRoleBinding({ name }),
+  };
+  for (const o of await labeledObjects(mount)) await del[o.kind]?.(o.name, o.namespace ?? '').catch(() => undefined);
+  for (const l of await storedLeases(table, mount)) {
+    await dynamoClient().send(new DeleteItemCommand({ TableName: table, Key: { lease_id: { S: l.lease_id } } }));
+  }
+}

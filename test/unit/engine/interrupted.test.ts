@@ -3,7 +3,8 @@
  * is finished by the sweeper, not left until the lease would have expired.
  */
 import { FixedClock, MemoryConfigStore, MemoryLeaseStore, MemoryRoleStore, randomIds } from '../../../lib/adapters/memory/index.js';
-import { defaultSettings, issueCreds, revokeLease, sweep, writeConfig, writeRole, type EngineDeps } from '../../../lib/engine/index.js';
+import { defaultSettings, deleteConfig, issueCreds, revokeLease, sweep, writeConfig, writeRole, type EngineDeps } from '../../../lib/engine/index.js';
+import { failure } from '../../support/failure.js';
 import { factoryOf, RecordingCluster } from './fake-cluster.js';
 
 const ADMIN = { arn: 'arn:aws:iam::111111111111:user/admin' };
@@ -56,4 +57,40 @@ test('an active lease is left alone by the same pass', async () => {
   expect(report).toMatchObject({ expiredLeases: 0, revokesFinished: 0, orphansRemoved: 0, failures: [] });
   expect((await deps.leases.get(creds.lease.lease_id))?.status).toBe('active');
   expect(cluster.objects.size).toBe(3);
+});
+
+describe('a config delete racing an issuance strands nothing', () => {
+  test('deleted while the issuance checks the namespace: the issuance fails with 404 and leaves no lease or object', async () => {
+    const check = cluster.getNamespaceLabels.bind(cluster);
+    let deletedMidway = false;
+    cluster.getNamespaceLabels = async (name) => {
+      const labels = await check(name);
+      if (!deletedMidway) {
+        deletedMidway = true;
+        await deleteConfig(deps, { mount: 'c1', caller: ADMIN, force: true });
+      }
+      return labels;
+    };
+    const err = await failure(issueCreds(deps, { mount: 'c1', roleName: 'gen', caller: CI, body: {} }));
+    expect(err.status).toBe(404);
+    expect(err.message).toBe('mount "c1" was deleted while the token was being issued');
+    expect(deps.leases.items.size).toBe(0);
+    expect(cluster.objects.size).toBe(0);
+  });
+
+  test('an issuance that ran between the delete listing the leases and deleting the config is revoked by the delete', async () => {
+    const roles = deps.roles as MemoryRoleStore;
+    const deleteAll = roles.deleteAll.bind(roles);
+    let issued: string | undefined;
+    roles.deleteAll = async (mount) => {
+      // the delete has listed the live leases (none yet): an issuance completes now
+      issued = (await issueCreds(deps, { mount: 'c1', roleName: 'gen', caller: CI, body: {} })).lease.lease_id;
+      await deleteAll(mount);
+    };
+    const { revoked } = await deleteConfig(deps, { mount: 'c1', caller: ADMIN, force: true });
+    expect(issued).toBeDefined();
+    expect(revoked).toBe(1);
+    expect(deps.leases.items.size).toBe(0);
+    expect(cluster.objects.size).toBe(0);
+  });
 });
