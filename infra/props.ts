@@ -11,6 +11,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as route53 from 'aws-cdk-lib/aws-route53';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { z } from 'zod';
+import { adminPrincipalProblem } from '../lib/domain/principals.js';
 import type { FunctionName } from '../lib/http/routes.js';
 
 /** Every Lambda entry under functions/. The HTTP ones are the route table's `fn` values. */
@@ -174,8 +175,6 @@ const matching = (re: RegExp, message: string) => z.string().refine((v) => unres
 
 const ACCOUNT = /^\d{12}$/;
 const PARTITION = 'aws(?:-cn|-us-gov|-iso[a-z-]*)?';
-/** IAM/STS principal ARN (pattern): a 12-digit account and a role/user/assumed-role path; `*` and `?` only after the type. */
-const PRINCIPAL = new RegExp(`^arn:${PARTITION}:(?:iam|sts)::\\d{12}:(?:role|user|assumed-role)/[\\w+=.,@/*?-]+$`);
 const ROLE_ARN = new RegExp(`^arn:${PARTITION}:iam::\\d{12}:role/[\\w+=.,@/*?-]+$`);
 const WEB_ACL_ARN = new RegExp(`^arn:${PARTITION}:wafv2:[a-z0-9-]+:\\d{12}:regional/webacl/[\\w-]+/[\\w-]+$`);
 const STAGE = /^[A-Za-z0-9_-]{1,128}$/;
@@ -196,10 +195,11 @@ const schema = z.object({
     .array(
       z
         .string()
-        .refine((v) => v.trim() !== '*', { message: 'a bare "*" would make every caller an admin' })
         .refine((v) => !v.includes(','), { message: 'must not contain a comma' })
-        .refine((v) => v.trim() === '*' || unresolved(v) || PRINCIPAL.test(v), {
-          message: 'must be an IAM or STS ARN (pattern) with a 12-digit account, e.g. arn:aws:iam::123456789012:role/platform-*',
+        // the rule the functions apply at cold start (lib/lambda/runtime.ts), one domain function
+        .superRefine((v, ctx) => {
+          const problem = unresolved(v) ? undefined : adminPrincipalProblem(v);
+          if (problem) ctx.addIssue({ code: 'custom', message: problem });
         }),
     )
     .min(1, 'must name at least one admin'),

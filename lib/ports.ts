@@ -8,7 +8,15 @@ export interface ConfigStore {
   exists(mount: string): Promise<boolean>;
   put(config: ClusterConfig): Promise<void>;
   delete(mount: string): Promise<void>;
+  /** configured mounts only (never the installation item) */
   list(): Promise<string[]>;
+  /** this deployment's installation id, undefined until one was created */
+  installationId(): Promise<string | undefined>;
+  /**
+   * The installation id, created once with `create()` if there is none yet. Race-safe: a
+   * conditional write makes every concurrent caller return the same, first-written id.
+   */
+  ensureInstallationId(create: () => string): Promise<string>;
 }
 
 /** Returns raw items: the engine validates them on every read (console edits). */
@@ -36,6 +44,14 @@ export interface LeaseStore {
   /** conditional delete; returns false when already gone */
   delete(leaseId: string): Promise<boolean>;
   listByMount(mount: string, query?: LeaseQuery): Promise<Lease[]>;
+}
+
+/** What must hold for an object to be deleted: every delete names the lease that owns it. */
+export interface DeleteGuard {
+  /** value of the kubelease.io/lease label the object must carry */
+  leaseHash: string;
+  /** when set, an object labeled with a different kubelease.io/installation is not ours */
+  installation?: string;
 }
 
 export interface ManagedObject extends ObjectRef {
@@ -66,10 +82,11 @@ export interface KubeCluster {
   /** creates the object; ownerUid set → ownerReference to that ServiceAccount. Returns the uid. */
   create(object: PlanObject, owner?: { name: string; uid: string }): Promise<{ uid: string }>;
   /**
-   * 404 counts as done. With a guard, only the object labeled with that lease is deleted (and
-   * exactly the one read: uid precondition); anything else counts as absent, never deleted.
+   * 404 counts as done. Only the object labeled with the guard's lease (and, when the guard names
+   * one, not labeled with another installation) is deleted, and exactly the one read (uid
+   * precondition); anything else counts as absent, never deleted.
    */
-  delete(ref: ObjectRef, guard?: { leaseHash: string }): Promise<'deleted' | 'absent'>;
+  delete(ref: ObjectRef, guard: DeleteGuard): Promise<'deleted' | 'absent'>;
   requestToken(spec: {
     namespace: string;
     serviceAccount: string;

@@ -10,9 +10,10 @@
  * modes 2/3 other than the ServiceAccount get `ownedByServiceAccount` (garbage collection
  * backstop); cluster-scoped objects cannot be owned by a namespaced object.
  */
-import { invalid } from './errors.js';
+import { forbidden, invalid } from './errors.js';
 import {
   ANNOTATION_EXPIRES_AT,
+  LABEL_INSTALLATION,
   LABEL_LEASE,
   LABEL_MANAGED_BY,
   LABEL_MOUNT,
@@ -34,6 +35,8 @@ export interface BuildPlanInput {
   /** [] = the cluster's default audiences */
   audiences: string[];
   leaseHash: string;
+  /** this deployment's installation id (label kubelease.io/installation); undefined before one exists */
+  installation?: string;
   /** rendered name_template (renderName): names every generated object */
   generatedName: string;
   expiresAt: Date;
@@ -51,13 +54,14 @@ export function leaseLabelSelector(leaseHash: string): string {
 /** Label selector for every object kubelease manages. */
 export const MANAGED_LABEL_SELECTOR = `${LABEL_MANAGED_BY}=${MANAGED_BY_VALUE}`;
 
-export function objectLabels(input: Pick<BuildPlanInput, 'mount' | 'role' | 'leaseHash'>): Record<string, string> {
+export function objectLabels(input: Pick<BuildPlanInput, 'mount' | 'role' | 'leaseHash' | 'installation'>): Record<string, string> {
   return {
     ...input.role.extra_labels,
     [LABEL_MANAGED_BY]: MANAGED_BY_VALUE,
     [LABEL_LEASE]: input.leaseHash,
     [LABEL_ROLE]: toLabelValue(input.role.name),
     [LABEL_MOUNT]: input.mount,
+    ...(input.installation ? { [LABEL_INSTALLATION]: input.installation } : {}),
   };
 }
 
@@ -74,13 +78,28 @@ function cloneRule(r: PolicyRule): PolicyRule {
   return out;
 }
 
-export function buildPlan(input: BuildPlanInput): Plan {
-  const { role, namespace, generatedName: name } = input;
-  if (input.clusterRoleBinding && role.kubernetes_role_type !== 'ClusterRole') {
+/**
+ * May this request bind cluster-wide? A ClusterRoleBinding ignores allowed_kubernetes_namespaces,
+ * so Vault leaves it to ACL policies; kubelease has none, so the role must say so
+ * (allow_cluster_role_binding, off by default). Mode 1 binds nothing and ignores the flag.
+ */
+export function checkClusterRoleBinding(role: Role, requested: boolean): void {
+  if (!requested) return;
+  if (role.kubernetes_role_type !== 'ClusterRole') {
     throw invalid(
       `cluster_role_binding: a ClusterRoleBinding needs the role's kubernetes_role_type to be ClusterRole (role ${JSON.stringify(role.name)} has ${role.kubernetes_role_type})`,
     );
   }
+  if (roleMode(role) !== 'existing_service_account' && !role.allow_cluster_role_binding) {
+    throw forbidden(
+      `cluster_role_binding: role ${JSON.stringify(role.name)} does not allow ClusterRoleBindings (allow_cluster_role_binding is false): its ClusterRole can only be bound in the requested namespace`,
+    );
+  }
+}
+
+export function buildPlan(input: BuildPlanInput): Plan {
+  const { role, namespace, generatedName: name } = input;
+  checkClusterRoleBinding(role, input.clusterRoleBinding);
   const meta = () => ({ labels: objectLabels(input), annotations: objectAnnotations(input) });
   const token = { audiences: [...input.audiences], expirationSeconds: input.ttl };
   const mode = roleMode(role);

@@ -4,6 +4,7 @@ import { invalid } from './errors.js';
 import { parseBool, parseCommaList, typeName } from './describe.js';
 import { parseTtl } from './duration.js';
 import { parseWith, viaParser } from './zod-issues.js';
+import { checkAudiences, ROLE_LIMITS } from './limits.js';
 import type { CredsRequest } from './types.js';
 
 export const credsInputSchema = z.strictObject({
@@ -19,7 +20,7 @@ export const credsInputSchema = z.strictObject({
   }),
   audiences: viaParser((v) => {
     const list = v === undefined || v === null ? [] : [...new Set(parseCommaList(v, 'audiences'))];
-    return list.length === 0 ? undefined : list;
+    return list.length === 0 ? undefined : checkAudiences(list, 'audiences', ROLE_LIMITS.allowed_audiences);
   }),
 });
 

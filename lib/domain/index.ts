@@ -17,8 +17,11 @@ export * from './creds.js';
 export * from './ttl.js';
 export * from './namespace.js';
 export * from './principals.js';
+export * from './limits.js';
+export * from './audiences.js';
 export {
   buildPlan,
+  checkClusterRoleBinding,
   leaseLabelSelector,
   MANAGED_LABEL_SELECTOR,
   objectAnnotations,

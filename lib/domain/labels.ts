@@ -5,12 +5,15 @@
 import { invalid } from './errors.js';
 import { isPlainObject, quote, typeName } from './describe.js';
 import { isLabelValue, qualifiedNameProblem } from './names.js';
+import { checkEntries, ROLE_LIMITS, utf8Bytes } from './limits.js';
 
 export const LABEL_MANAGED_BY = 'app.kubernetes.io/managed-by';
 export const MANAGED_BY_VALUE = 'kubelease';
 export const LABEL_LEASE = 'kubelease.io/lease';
 export const LABEL_ROLE = 'kubelease.io/role';
 export const LABEL_MOUNT = 'kubelease.io/mount';
+/** one id per deployment (kept in the config table): a sweeper only touches its own installation's objects */
+export const LABEL_INSTALLATION = 'kubelease.io/installation';
 export const ANNOTATION_EXPIRES_AT = 'kubelease.io/expires-at';
 export const RESERVED_PREFIX = 'kubelease.io/';
 
@@ -23,8 +26,6 @@ export function isReservedKey(key: string): boolean {
   const prefix = k.slice(0, slash);
   return prefix === 'kubelease.io' || prefix.endsWith('.kubelease.io');
 }
-
-const MAX_ANNOTATIONS_BYTES = 256 * 1024;
 
 /** Entries, not an object: a "__proto__=x" pair must be seen (and rejected), not swallowed. */
 function toEntries(value: unknown, field: string): [string, unknown][] {
@@ -63,7 +64,7 @@ function scalarString(v: unknown): string | undefined {
 export function parseExtraLabels(value: unknown, field = 'extra_labels'): Record<string, string> {
   const errors: string[] = [];
   const out: Record<string, string> = {};
-  for (const [k, raw] of toEntries(value, field)) {
+  for (const [k, raw] of checkEntries(toEntries(value, field), field, ROLE_LIMITS.extra_labels)) {
     const p = qualifiedNameProblem(k);
     if (p) errors.push(`${field}: label key ${quote(k)} ${p}`);
     else if (isReservedKey(k)) errors.push(`${field}: label key ${quote(k)} is reserved for kubelease`);
@@ -80,7 +81,7 @@ export function parseExtraAnnotations(value: unknown, field = 'extra_annotations
   const errors: string[] = [];
   const out: Record<string, string> = {};
   let size = 0;
-  for (const [k, raw] of toEntries(value, field)) {
+  for (const [k, raw] of checkEntries(toEntries(value, field), field, ROLE_LIMITS.extra_annotations)) {
     const p = qualifiedNameProblem(k.toLowerCase());
     if (p) errors.push(`${field}: annotation key ${quote(k)} ${p}`);
     else if (isReservedKey(k)) errors.push(`${field}: annotation key ${quote(k)} is reserved for kubelease`);
@@ -88,10 +89,11 @@ export function parseExtraAnnotations(value: unknown, field = 'extra_annotations
     if (v === undefined) errors.push(`${field}.${k}: expected a string value, got ${typeName(raw)}`);
     else {
       out[k] = v;
-      size += k.length + v.length;
+      size += utf8Bytes(k) + utf8Bytes(v);
     }
   }
-  if (size > MAX_ANNOTATIONS_BYTES) errors.push(`${field}: total size must be at most ${MAX_ANNOTATIONS_BYTES} bytes`);
+  const max = ROLE_LIMITS.extra_annotations_bytes;
+  if (size > max) errors.push(`${field}: at most ${max} bytes of keys and values are allowed (got ${size})`);
   if (errors.length) throw invalid(errors);
   return sortKeys(out);
 }

@@ -9,7 +9,6 @@ import { quote } from './describe.js';
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const QUALIFIED_NAME_PART = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
-const MOUNT = /^[a-z0-9-]{1,63}$/;
 /** Vault's role name pattern (framework.GenericNameWithAtRegex): \w(([\w-.@]+)?\w)? */
 const ROLE_NAME = /^\w(([\w\-.@]+)?\w)?$/;
 
@@ -44,7 +43,8 @@ export const isAnnotationKey = (key: string): boolean => isQualifiedName(key.toL
 
 export const isLabelValue = (v: string): boolean => v === '' || (v.length <= LABEL_VALUE_MAX && QUALIFIED_NAME_PART.test(v));
 
-export const isMountName = (s: string): boolean => MOUNT.test(s) && !RESERVED_MOUNTS.includes(s);
+/** A mount names a cluster and labels every object (`kubelease.io/mount`): a DNS-1123 label. */
+export const isMountName = (s: string): boolean => isDns1123Label(s) && !RESERVED_MOUNTS.includes(s);
 export const isRoleName = (s: string): boolean => s.length <= ROLE_NAME_MAX && ROLE_NAME.test(s);
 
 /** Kubernetes RBAC object names (Role / ClusterRole) are path segment names: `system:auth-delegator` is fine. */
@@ -115,7 +115,7 @@ export function checkMountName(mount: unknown, field = 'mount'): string {
     throw invalid(
       reserved
         ? `${field}: ${quote(mount)} is reserved`
-        : `${field}: ${quote(mount)} is not a valid mount name (1-63 characters of a-z, 0-9 and "-")`,
+        : `${field}: ${quote(mount)} is not a valid mount name (a DNS-1123 label: 1-63 characters of a-z, 0-9 and "-", starting and ending with a letter or digit)`,
     );
   }
   return mount;

@@ -45,6 +45,39 @@ export interface Plan {
   token: TokenSpec;
 }
 
+/**
+ * What a lease item keeps of its plan: the references of what it owns, in creation order, and
+ * the token spec. Labels, annotations, rules and binding targets are not copied into every lease
+ * (they come from the role and would let role metadata fill the item): deleting needs only the
+ * reference, and every delete is guarded by the lease's own hash (label + uid precondition).
+ */
+export interface StoredPlan {
+  objects: ObjectRef[];
+  token: TokenSpec;
+}
+
+export const PLAN_KINDS: readonly PlanKind[] = ['Secret', 'ServiceAccount', 'Role', 'ClusterRole', 'RoleBinding', 'ClusterRoleBinding'];
+export const CLUSTER_SCOPED_KINDS: readonly PlanKind[] = ['ClusterRole', 'ClusterRoleBinding'];
+
+export const refOf = (o: ObjectRef): ObjectRef => ({ kind: o.kind, ...(o.namespace !== undefined ? { namespace: o.namespace } : {}), name: o.name });
+
+export function toStoredPlan(plan: Plan): StoredPlan {
+  const token: TokenSpec = {
+    serviceAccount: { ...plan.token.serviceAccount },
+    audiences: [...plan.token.audiences],
+    expirationSeconds: plan.token.expirationSeconds,
+    ...(plan.token.boundSecret ? { boundSecret: plan.token.boundSecret } : {}),
+  };
+  return { objects: plan.objects.map(refOf), token };
+}
+
+/**
+ * Does revoking a lease kill its token? Only when the token is bound to something the lease
+ * deletes: the anchor Secret (mode 1) or the generated ServiceAccount (modes 2/3).
+ */
+export const tokenDiesWithLease = (plan: StoredPlan): boolean =>
+  plan.token.boundSecret !== undefined || plan.objects.some((o) => o.kind === 'ServiceAccount' && o.name === plan.token.serviceAccount.name);
+
 /** Deletion order: anchor Secret first (kills a bound token), then bindings, roles, ServiceAccount. */
 export const deleteRank: Record<PlanKind, number> = {
   Secret: 0,

@@ -14,6 +14,9 @@
  * verified for session callers and does not match them (fails closed); use a pattern without
  * the path (`…:role/ci-*`) instead.
  */
+import { quote } from './describe.js';
+import { invalid } from './errors.js';
+import { isIamArnPattern } from './names.js';
 
 /** Glob match with `*` and `?`, no regex (no backtracking blow-up). */
 export function globMatch(pattern: string, text: string): boolean {
@@ -89,4 +92,38 @@ export function displayNameFromArn(arn: string): string {
   const resource = arn.split(':').slice(5).join(':');
   const segs = resource.split('/');
   return segs[segs.length - 1] || resource || arn;
+}
+
+/** An admin: an IAM user or role, or an assumed-role session, in one 12-digit account. */
+const ADMIN_PRINCIPAL = /^arn:aws(?:-[a-z]+)*:(?:iam|sts)::[0-9]{12}:(?:role|user|assumed-role)\/[\w+=.,@/*?-]+$/;
+
+/**
+ * Why an entry of the deployment's admin principals (stack parameter, Lambda environment) is
+ * refused, or undefined when it is fine: an IAM/STS ARN or pattern of a role, user or
+ * assumed-role session, in one 12-digit account. A bare "*", a malformed entry or a wildcard
+ * account would make every caller (of every account) an admin. Used at synth (infra/props.ts)
+ * and at cold start (lib/lambda/runtime.ts).
+ */
+export function adminPrincipalProblem(entry: string): string | undefined {
+  const p = entry.trim();
+  if (p === '*') return 'a bare "*" would make every caller an admin';
+  if (!ADMIN_PRINCIPAL.test(p) || !isIamArnPattern(p)) {
+    return 'must be an IAM or STS ARN (pattern) with a 12-digit account, e.g. arn:aws:iam::123456789012:role/platform-*';
+  }
+  return undefined;
+}
+
+/** Checks every entry (adminPrincipalProblem); empty entries are dropped; an empty list means no admin. */
+export function checkAdminPrincipals(entries: readonly string[]): string[] {
+  const out: string[] = [];
+  const errors: string[] = [];
+  for (const raw of entries) {
+    const p = raw.trim();
+    if (p === '') continue;
+    const problem = adminPrincipalProblem(p);
+    if (problem) errors.push(`admin principal ${quote(p)}: ${problem}`);
+    else out.push(p);
+  }
+  if (errors.length > 0) throw invalid(errors);
+  return out;
 }

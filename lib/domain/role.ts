@@ -16,6 +16,7 @@ import { parseSelector, SELECTOR_FIELD } from './selector.js';
 import { parseRules } from './rules.js';
 import { checkTemplateSyntax, renderName } from './template.js';
 import { parseWith, viaParser } from './zod-issues.js';
+import { checkAudiences, checkBytes, checkEntries, ROLE_LIMITS, utf8Bytes } from './limits.js';
 import type { Role, RoleMode } from './types.js';
 
 /** Kubernetes rejects TokenRequests shorter than 10 minutes. */
@@ -33,6 +34,7 @@ export const ROLE_DEFAULTS: Readonly<RoleFields> = Object.freeze({
   token_max_ttl: 0,
   token_default_ttl: 0,
   token_default_audiences: [],
+  allowed_audiences: [],
   service_account_name: '',
   kubernetes_role_name: '',
   kubernetes_role_type: 'Role',
@@ -42,6 +44,7 @@ export const ROLE_DEFAULTS: Readonly<RoleFields> = Object.freeze({
   extra_annotations: {},
   allowed_principals: [],
   revocable: true,
+  allow_cluster_role_binding: false,
 });
 
 // ---------------------------------------------------------------- field parsers
@@ -52,7 +55,7 @@ function str(value: unknown, field: string): string {
 }
 
 export function parseNamespaces(value: unknown, field = 'allowed_kubernetes_namespaces'): string[] {
-  const items = parseCommaList(value, field);
+  const items = checkEntries(parseCommaList(value, field), field, ROLE_LIMITS.allowed_kubernetes_namespaces);
   const errors: string[] = [];
   const out: string[] = [];
   for (const item of items) {
@@ -88,8 +91,8 @@ function ttlField(value: unknown, field: string): number {
   return secs;
 }
 
-function audiences(value: unknown, field: string): string[] {
-  return [...new Set(parseCommaList(value, field))];
+function audiences(value: unknown, field: 'token_default_audiences' | 'allowed_audiences'): string[] {
+  return checkAudiences([...new Set(parseCommaList(value, field))], field, ROLE_LIMITS[field]);
 }
 
 function roleType(value: unknown, field = 'kubernetes_role_type'): 'Role' | 'ClusterRole' {
@@ -100,7 +103,7 @@ function roleType(value: unknown, field = 'kubernetes_role_type'): 'Role' | 'Clu
 }
 
 function principals(value: unknown, field = 'allowed_principals'): string[] {
-  const items = parseCommaList(value, field);
+  const items = checkEntries(parseCommaList(value, field), field, ROLE_LIMITS.allowed_principals);
   const bad = items.filter((p) => !isIamArnPattern(p));
   if (bad.length) {
     throw invalid(
@@ -115,13 +118,14 @@ function principals(value: unknown, field = 'allowed_principals'): string[] {
 const fieldParsers: { [K in keyof RoleFields]: (value: unknown, field: string) => RoleFields[K] } = {
   allowed_kubernetes_namespaces: parseNamespaces,
   allowed_kubernetes_namespace_selector: (v, f) => {
-    const text = structuredText(v, f);
+    const text = checkBytes(structuredText(v, f), f, ROLE_LIMITS.allowed_kubernetes_namespace_selector);
     parseSelector(text, f);
     return text;
   },
   token_max_ttl: ttlField,
   token_default_ttl: ttlField,
-  token_default_audiences: audiences,
+  token_default_audiences: (v) => audiences(v, 'token_default_audiences'),
+  allowed_audiences: (v) => audiences(v, 'allowed_audiences'),
   service_account_name: (v, f) => {
     const s = str(v, f);
     if (s !== '' && !isDns1123Subdomain(s)) throw invalid(`${f}: ${quote(s)} is not a valid service account name (DNS-1123 subdomain)`);
@@ -134,12 +138,14 @@ const fieldParsers: { [K in keyof RoleFields]: (value: unknown, field: string) =
   },
   kubernetes_role_type: roleType,
   generated_role_rules: (v, f) => {
-    const text = structuredText(v, f);
+    const text = checkBytes(structuredText(v, f), f, ROLE_LIMITS.generated_role_rules);
     parseRules(text, { field: f });
     return text;
   },
   name_template: (v, f) => {
     const s = str(v, f);
+    const max = ROLE_LIMITS.name_template;
+    if (s.length > max) throw invalid(`${f}: at most ${max} characters are allowed (got ${s.length})`);
     checkTemplateSyntax(s);
     return s;
   },
@@ -147,6 +153,7 @@ const fieldParsers: { [K in keyof RoleFields]: (value: unknown, field: string) =
   extra_annotations: (v, f) => parseExtraAnnotations(v, f),
   allowed_principals: principals,
   revocable: (v, f) => parseBool(v, f) ?? true,
+  allow_cluster_role_binding: (v, f) => parseBool(v, f) ?? false,
 };
 
 export const ROLE_FIELDS = Object.keys(fieldParsers) as (keyof RoleFields)[];
@@ -167,6 +174,7 @@ export const roleInputSchema = z.strictObject({
   token_max_ttl: optionalField('token_max_ttl'),
   token_default_ttl: optionalField('token_default_ttl'),
   token_default_audiences: optionalField('token_default_audiences'),
+  allowed_audiences: optionalField('allowed_audiences'),
   service_account_name: optionalField('service_account_name'),
   kubernetes_role_name: optionalField('kubernetes_role_name'),
   kubernetes_role_type: optionalField('kubernetes_role_type'),
@@ -176,6 +184,7 @@ export const roleInputSchema = z.strictObject({
   extra_annotations: optionalField('extra_annotations'),
   allowed_principals: optionalField('allowed_principals'),
   revocable: optionalField('revocable'),
+  allow_cluster_role_binding: optionalField('allow_cluster_role_binding'),
 });
 
 // ---------------------------------------------------------------- whole-role rules
@@ -207,6 +216,17 @@ function finish(name: string, f: RoleFields, hint: { existing?: RoleFields; sent
   if (f.allowed_kubernetes_namespaces.length === 0 && f.allowed_kubernetes_namespace_selector === '') {
     errors.push(`allowed_kubernetes_namespaces: at least one of allowed_kubernetes_namespaces or ${SELECTOR_FIELD} must be set`);
   }
+  if (f.allow_cluster_role_binding && (f.service_account_name !== '' || f.kubernetes_role_type !== 'ClusterRole')) {
+    errors.push(
+      'allow_cluster_role_binding: only a role with kubernetes_role_type ClusterRole (and kubernetes_role_name or generated_role_rules) can bind cluster-wide',
+    );
+  }
+  const allowed = f.allowed_audiences;
+  if (allowed.length > 0 && !allowed.includes('*')) {
+    for (const a of f.token_default_audiences.filter((d) => !allowed.includes(d))) {
+      errors.push(`token_default_audiences: ${quote(a)} is not in allowed_audiences (${allowed.map((x) => quote(x)).join(', ')})`);
+    }
+  }
   if (f.token_max_ttl > 0 && f.token_default_ttl > f.token_max_ttl) {
     errors.push(
       `token_default_ttl: ${formatDuration(f.token_default_ttl)} cannot be greater than token_max_ttl ${formatDuration(f.token_max_ttl)}`,
@@ -232,6 +252,12 @@ function finish(name: string, f: RoleFields, hint: { existing?: RoleFields; sent
     renderName(f.name_template, { RoleName: name, DisplayName: 'caller', Mount: options.mount ?? 'kubernetes', Namespace: 'default', now: new Date(0) }, (n) => 'a'.repeat(n));
   });
   if (errors.length) throw invalid(errors);
+  const stored = utf8Bytes(JSON.stringify(cloneFields(f)));
+  if (stored > ROLE_LIMITS.role_bytes) {
+    throw invalid(
+      `role: the role would be stored as ${stored} bytes; at most ${ROLE_LIMITS.role_bytes} bytes are allowed (shorten allowed_principals, extra_annotations or generated_role_rules)`,
+    );
+  }
   const role: Role = { name, ...cloneFields(f) };
   if (selector) role.namespace_selector = selector;
   if (rules) role.rules = rules;
@@ -245,6 +271,7 @@ function cloneFields(f: RoleFields): RoleFields {
     token_max_ttl: f.token_max_ttl,
     token_default_ttl: f.token_default_ttl,
     token_default_audiences: [...f.token_default_audiences],
+    allowed_audiences: [...f.allowed_audiences],
     service_account_name: f.service_account_name,
     kubernetes_role_name: f.kubernetes_role_name,
     kubernetes_role_type: f.kubernetes_role_type,
@@ -254,6 +281,7 @@ function cloneFields(f: RoleFields): RoleFields {
     extra_annotations: { ...f.extra_annotations },
     allowed_principals: [...f.allowed_principals],
     revocable: f.revocable,
+    allow_cluster_role_binding: f.allow_cluster_role_binding,
   };
 }
 
@@ -326,6 +354,7 @@ export function roleReadView(role: Role): Record<string, unknown> {
     token_max_ttl: role.token_max_ttl,
     token_default_ttl: role.token_default_ttl,
     token_default_audiences: [...role.token_default_audiences],
+    allowed_audiences: [...role.allowed_audiences],
     service_account_name: role.service_account_name,
     kubernetes_role_name: role.kubernetes_role_name,
     kubernetes_role_type: role.kubernetes_role_type,
@@ -336,6 +365,7 @@ export function roleReadView(role: Role): Record<string, unknown> {
     additional_metadata: { labels: { ...role.extra_labels }, annotations: { ...role.extra_annotations } },
     allowed_principals: [...role.allowed_principals],
     revocable: role.revocable,
+    allow_cluster_role_binding: role.allow_cluster_role_binding,
     mode: roleMode(role),
   };
 }

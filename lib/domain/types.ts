@@ -2,7 +2,7 @@
  * The normalized shapes every layer shares. zod schemas in this folder produce them;
  * adapters store them; lib/http renders them in Vault's shape.
  */
-import type { Plan, PolicyRule } from './plan.js';
+import type { PolicyRule, StoredPlan } from './plan.js';
 
 export interface LabelSelectorRequirement {
   key: string;
@@ -26,6 +26,8 @@ export interface Role {
   token_max_ttl: number;
   token_default_ttl: number;
   token_default_audiences: string[];
+  /** audiences a caller may request; [] = only token_default_audiences (or the cluster default); "*" = any */
+  allowed_audiences: string[];
   service_account_name: string;
   kubernetes_role_name: string;
   kubernetes_role_type: 'Role' | 'ClusterRole';
@@ -39,6 +41,8 @@ export interface Role {
   allowed_principals: string[];
   /** mode 1: bind tokens to a per-lease anchor Secret so revoke kills them (default true) */
   revocable: boolean;
+  /** a caller may widen a ClusterRole role to a ClusterRoleBinding (cluster-wide) only when set */
+  allow_cluster_role_binding: boolean;
 }
 
 export type ClusterAuth =
@@ -76,6 +80,7 @@ export interface Lease {
   issued_at: number; // epoch seconds
   /** epoch seconds: pending = now + grace; active = token expiry (the TTL attribute) */
   expires_at: number;
-  plan: Plan;
+  /** what the lease owns: object references only (the lease hash guards every delete) */
+  plan: StoredPlan;
   service_account_name: string;
 }

@@ -1,4 +1,4 @@
-import { chooseNamespace, roleMode, type Role } from '../domain/index.js';
+import { checkClusterRoleBinding, chooseNamespace, KubeleaseError, parseCredsRequest, roleMode, type Role } from '../domain/index.js';
 import type { AccessCheck } from '../ports.js';
 import type { Caller, EngineDeps } from './deps.js';
 import { assertAdmin, loadCluster, loadRole } from './lookups.js';
@@ -44,6 +44,10 @@ export interface RoleCheck {
   ok: boolean;
   missing: string[];
   checks: AccessCheck[];
+  /** whether callers may widen this role to a ClusterRoleBinding */
+  allow_cluster_role_binding: boolean;
+  /** what the role lets callers do beyond its namespaces, or would refuse them */
+  notes: string[];
 }
 
 export async function checkRole(
@@ -52,12 +56,14 @@ export async function checkRole(
 ): Promise<RoleCheck> {
   assertAdmin(deps, req.caller, 'check roles');
   const role = await loadRole(deps, req.mount, req.name);
-  const body = (typeof req.body === 'object' && req.body !== null ? req.body : {}) as Record<string, unknown>;
-  const requested = typeof body.kubernetes_namespace === 'string' ? body.kubernetes_namespace : undefined;
+  const creds = parseCredsRequest(req.body);
+  const requested = creds.kubernetes_namespace;
   const namespace =
     requested ?? (role.allowed_kubernetes_namespaces.find((n) => n !== '*') ?? chooseNamespace(role, requested));
+  const notes = clusterRoleBindingNotes(role, creds.cluster_role_binding);
+  const refused = notes.some((n) => n.startsWith('cluster_role_binding:'));
   const { kube } = await loadCluster(deps, req.mount);
-  const checks = await kube.canI(requiredPermissions(role, namespace, body.cluster_role_binding === true));
+  const checks = await kube.canI(requiredPermissions(role, namespace, creds.cluster_role_binding && !refused));
   const missing = checks
     .filter((c) => !c.allowed)
     .map((c) => {
@@ -65,5 +71,24 @@ export async function checkRole(
       const where = c.namespace ? ` in namespace "${c.namespace}"` : ' cluster-wide';
       return `the broker lacks "${c.verb}" on ${c.group ? `${res}.${c.group}` : res}${where}`;
     });
-  return { namespace, ok: missing.length === 0, missing, checks };
+  return { namespace, ok: missing.length === 0 && !refused, missing, checks, allow_cluster_role_binding: role.allow_cluster_role_binding, notes };
+}
+
+function clusterRoleBindingNotes(role: Role, requested: boolean): string[] {
+  const notes: string[] = [];
+  if (requested) {
+    try {
+      checkClusterRoleBinding(role, true);
+    } catch (e) {
+      if (!(e instanceof KubeleaseError)) throw e;
+      notes.push(`${e.message}; creds requests asking for one get ${e.status}`);
+    }
+  }
+  if (role.allow_cluster_role_binding) {
+    const what = roleMode(role) === 'bind_role' ? `ClusterRole "${role.kubernetes_role_name}"` : 'the generated ClusterRole';
+    notes.push(
+      `allow_cluster_role_binding is true: callers may bind ${what} cluster-wide with cluster_role_binding=true, in every namespace, whatever allowed_kubernetes_namespaces says`,
+    );
+  }
+  return notes;
 }

@@ -19,8 +19,14 @@ export async function writeConfig(deps: EngineDeps, req: { mount: string; caller
     }
   }
   await deps.configs.put(config);
+  await ensureInstallation(deps);
   return configReadView(config);
 }
+
+/** One id per deployment, created with the first config (the config function may write that table). */
+export const ensureInstallation = (deps: EngineDeps): Promise<string> =>
+  deps.configs.ensureInstallationId(() => deps.ids.random(INSTALLATION_ID_LENGTH));
+export const INSTALLATION_ID_LENGTH = 16;
 
 export async function readConfig(deps: EngineDeps, req: { mount: string; caller: Caller }) {
   assertAdmin(deps, req.caller, 'read config');
@@ -58,5 +64,5 @@ const clusterOf = (c: ClusterConfig) =>
 
 export async function listMounts(deps: EngineDeps, req: { caller: Caller }) {
   assertAdmin(deps, req.caller, 'list mounts');
-  return { keys: (await deps.configs.list()).sort() };
+  return { keys: (await deps.configs.list()).sort(), installation_id: await ensureInstallation(deps) };
 }

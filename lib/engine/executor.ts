@@ -3,9 +3,8 @@
  * ServiceAccount or the anchor Secret) go first because ownerReferences and bound tokens need
  * their uid; everything else is created in parallel. Deletion runs in deletionOrder groups.
  */
-import { LABEL_LEASE } from '../domain/labels.js';
 import { deletionOrder, type ObjectRef, type Plan, type PlanObject } from '../domain/plan.js';
-import type { KubeCluster } from '../ports.js';
+import type { DeleteGuard, KubeCluster } from '../ports.js';
 
 const isOwner = (o: PlanObject) => o.kind === 'ServiceAccount' || o.kind === 'Secret';
 
@@ -53,20 +52,15 @@ export async function createPlanObjects(kube: KubeCluster, plan: Plan): Promise<
   return result;
 }
 
-type Labeled = ObjectRef & { labels?: Record<string, string> };
-
-/** Only objects still labeled with their lease are deleted: a name collision never costs a stranger's object. */
-const guardOf = (ref: Labeled) => {
-  const leaseHash = ref.labels?.[LABEL_LEASE];
-  return leaseHash ? { leaseHash } : undefined;
-};
-
-/** Deletes objects in dependency order; 404 counts as done. Returns what was actually deleted. */
-export async function deletePlanObjects(kube: KubeCluster, objects: readonly Labeled[]): Promise<ObjectRef[]> {
+/**
+ * Deletes objects in dependency order, each only if it still carries the guard's lease label (and
+ * is exactly the object read: uid precondition); 404 counts as done. Returns what was deleted.
+ */
+export async function deletePlanObjects(kube: KubeCluster, objects: readonly ObjectRef[], guard: DeleteGuard): Promise<ObjectRef[]> {
   const deleted: ObjectRef[] = [];
   const errors: unknown[] = [];
   for (const group of deletionOrder(objects)) {
-    const outcomes = await Promise.allSettled(group.map((ref) => kube.delete(ref, guardOf(ref))));
+    const outcomes = await Promise.allSettled(group.map((ref) => kube.delete(ref, guard)));
     outcomes.forEach((r, i) => {
       if (r.status === 'rejected') errors.push(r.reason);
       else if (r.value === 'deleted') deleted.push(group[i] as ObjectRef);

@@ -1,5 +1,7 @@
 import {
   buildPlan,
+  checkClusterRoleBinding,
+  checkRequestedAudiences,
   chooseNamespace,
   displayNameFromArn,
   invalid,
@@ -11,6 +13,7 @@ import {
   resolveAudiences,
   resolveTtl,
   roleMode,
+  toStoredPlan,
   upstream,
   type Lease,
   type PlanObject,
@@ -47,6 +50,9 @@ export async function issueCreds(
   const role = await loadRoleForCaller(deps, req.mount, req.roleName, req.caller);
   assertMayIssue(deps, role, req.caller);
   const creds = parseCredsRequest(req.body);
+  // guards the role owns (Vault leaves them to ACL policies), before the cluster is touched
+  checkClusterRoleBinding(role, creds.cluster_role_binding);
+  checkRequestedAudiences(role, creds.audiences);
   const { config, kube } = await loadCluster(deps, req.mount);
   const namespace = chooseNamespace(role, creds.kubernetes_namespace);
   await assertNamespaceAllowed(kube, role, namespace);
@@ -57,6 +63,7 @@ export async function issueCreds(
   const audiences = resolveAudiences(creds.audiences, role);
   await assertReferencedObjectsExist(kube, role, namespace);
 
+  const installation = await deps.configs.installationId();
   const now = deps.clock.now();
   const leaseId = newLeaseId(req.mount, role.name, deps.ids.random);
   const hash = leaseHash(leaseId);
@@ -73,6 +80,7 @@ export async function issueCreds(
     ttl,
     audiences,
     leaseHash: hash,
+    ...(installation ? { installation } : {}),
     generatedName,
     expiresAt: new Date(now.getTime() + ttl * 1000),
   });
@@ -86,7 +94,7 @@ export async function issueCreds(
     status: 'pending',
     issued_at: epochSeconds(now),
     expires_at: epochSeconds(now) + deps.settings.pendingGraceSeconds,
-    plan,
+    plan: toStoredPlan(plan),
     service_account_name: plan.token.serviceAccount.name,
   };
   await deps.leases.create(lease);
@@ -155,7 +163,7 @@ async function failureOf(deps: EngineDeps, mount: string, err: unknown): Promise
 
 async function rollback(deps: EngineDeps, kube: KubeCluster, lease: Lease, created: readonly PlanObject[]): Promise<void> {
   try {
-    await deletePlanObjects(kube, created);
+    await deletePlanObjects(kube, created, { leaseHash: lease.lease_hash });
     await deps.leases.delete(lease.lease_id);
   } catch {
     // Leave the pending record and labels: TTL → expire or the sweeper finish the job.

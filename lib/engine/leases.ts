@@ -1,9 +1,9 @@
-import { invalid, notFound, parseLeaseId, roleArnOfSession, type Lease } from '../domain/index.js';
+import { invalid, notFound, parseLeaseId, rfc3339, roleArnOfSession, tokenDiesWithLease, type Lease } from '../domain/index.js';
 import type { KubeCluster } from '../ports.js';
 import type { Caller, EngineDeps } from './deps.js';
 import { epochSeconds } from './deps.js';
 import { deletePlanObjects } from './executor.js';
-import { isAdmin, loadConfig } from './lookups.js';
+import { isAdmin, loadConfig, mountExists } from './lookups.js';
 
 /** Assumed-role sessions of one role are one owner: CI jobs get a new session name each run. */
 export const ownerOf = (arn: string): string => roleArnOfSession(arn) ?? arn;
@@ -53,12 +53,21 @@ export async function lookupLease(deps: EngineDeps, body: unknown, caller: Calle
   return leaseView(lease, deps.clock.now());
 }
 
-export async function revokeLease(deps: EngineDeps, body: unknown, caller: Caller): Promise<{ deleted: number }> {
+export interface Revoked {
+  deleted: number;
+  /** set when revoking cannot kill the token (nothing it is bound to is deleted) */
+  warnings: string[];
+}
+
+export async function revokeLease(deps: EngineDeps, body: unknown, caller: Caller): Promise<Revoked> {
   const lease = await loadOwnedLease(deps, leaseIdFrom(body), caller);
   const config = await loadConfig(deps, lease.mount);
-  const kube = await deps.kube.forCluster(config);
-  return endLease(deps, kube, lease);
+  const { deleted } = await endLease(deps, await deps.kube.forCluster(config), lease);
+  return { deleted, warnings: tokenDiesWithLease(lease.plan) ? [] : [notRevocableWarning(lease)] };
 }
+
+export const notRevocableWarning = (lease: Lease): string =>
+  `the token of this lease is not revocable (role "${lease.role}" has revocable=false): it stays valid until it expires at ${rfc3339(new Date(lease.expires_at * 1000))}`;
 
 /**
  * Deletes a lease's objects, then its item. Idempotent and race-safe: revoke, the stream
@@ -66,7 +75,7 @@ export async function revokeLease(deps: EngineDeps, body: unknown, caller: Calle
  */
 export async function endLease(deps: EngineDeps, kube: KubeCluster, lease: Lease): Promise<{ deleted: number }> {
   await deps.leases.transition(lease.lease_id, ['pending', 'active'], { status: 'revoking' });
-  const deleted = await deletePlanObjects(kube, lease.plan.objects);
+  const deleted = await deletePlanObjects(kube, lease.plan.objects, { leaseHash: lease.lease_hash });
   await deps.leases.delete(lease.lease_id);
   return { deleted: deleted.length };
 }
@@ -76,7 +85,7 @@ export async function expireLease(deps: EngineDeps, lease: Lease): Promise<{ del
   const config = await deps.configs.get(lease.mount);
   if (!config) return { deleted: 0 }; // mount removed: its objects are the sweeper's orphans now
   const kube = await deps.kube.forCluster(config);
-  const deleted = await deletePlanObjects(kube, lease.plan.objects);
+  const deleted = await deletePlanObjects(kube, lease.plan.objects, { leaseHash: lease.lease_hash });
   return { deleted: deleted.length };
 }
 
@@ -84,9 +93,10 @@ export async function listLeases(
   deps: EngineDeps,
   req: { mount: string; role?: string; caller: Caller },
 ): Promise<{ keys: string[]; key_info: Record<string, LeaseView> }> {
-  await loadConfig(deps, req.mount);
-  const all = await deps.leases.listByMount(req.mount, req.role ? { role: req.role } : {});
   const admin = isAdmin(deps, req.caller);
+  // non-admins see an unknown mount like a known one where they own nothing: no mount oracle
+  if (!(await mountExists(deps, req.mount, admin))) return { keys: [], key_info: {} };
+  const all = await deps.leases.listByMount(req.mount, req.role ? { role: req.role } : {});
   const visible = all.filter((l) => admin || ownerOf(l.caller_arn) === ownerOf(req.caller.arn));
   const now = deps.clock.now();
   const sorted = visible.sort((a, b) => a.lease_id.localeCompare(b.lease_id));

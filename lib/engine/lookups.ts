@@ -3,6 +3,7 @@ import {
   forbidden,
   isKubeleaseError,
   notFound,
+  parseCommaList,
   parseStoredRole,
   type ClusterConfig,
   type Role,
@@ -30,13 +31,29 @@ export async function loadRole(deps: EngineDeps, mount: string, name: string): P
   return parseStoredRole(mount, name, item);
 }
 
-/** For non-admins a missing role looks like a forbidden one: role names are not probed this way. */
+/**
+ * For non-admins a missing role looks like a forbidden one, and so does a broken one unless its
+ * stored allowed_principals name the caller (they may learn why their role fails): role names
+ * and stored values are not probed this way.
+ */
 export async function loadRoleForCaller(deps: EngineDeps, mount: string, name: string, caller: Caller): Promise<Role> {
+  const item = await deps.roles.get(mount, name);
+  const admin = isAdmin(deps, caller);
+  if (!item) throw admin ? notFound(`role "${name}" does not exist on mount "${mount}"`) : notAllowed(caller, name);
   try {
-    return await loadRole(deps, mount, name);
+    return parseStoredRole(mount, name, item);
   } catch (err) {
-    if (isKubeleaseError(err) && err.kind === 'not_found' && !isAdmin(deps, caller)) throw notAllowed(caller, name);
+    if (isKubeleaseError(err) && err.kind === 'unprocessable' && !admin && !storedPrincipalsMatch(item, caller)) throw notAllowed(caller, name);
     throw err;
+  }
+}
+
+function storedPrincipalsMatch(item: Record<string, unknown>, caller: Caller): boolean {
+  try {
+    const raw = item.allowed_principals;
+    return anyPrincipalMatches(parseCommaList(raw instanceof Set ? [...(raw as Set<unknown>)] : raw, 'allowed_principals'), caller.arn);
+  } catch {
+    return false;
   }
 }
 
@@ -46,6 +63,16 @@ export async function loadConfig(deps: EngineDeps, mount: string): Promise<Clust
   const config = await deps.configs.get(mount);
   if (!config) throw notFound(`mount "${mount}" is not configured: write /v1/${mount}/config first`);
   return config;
+}
+
+/**
+ * For list paths: admins get a 404 for an unknown mount; other callers get false, so an unknown
+ * mount answers like a known one where they see nothing.
+ */
+export async function mountExists(deps: EngineDeps, mount: string, admin: boolean): Promise<boolean> {
+  if (await deps.configs.get(mount)) return true;
+  if (admin) throw notFound(`mount "${mount}" is not configured: write /v1/${mount}/config first`);
+  return false;
 }
 
 export async function loadCluster(deps: EngineDeps, mount: string): Promise<{ config: ClusterConfig; kube: KubeCluster }> {

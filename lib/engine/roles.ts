@@ -8,7 +8,7 @@ import {
   validateRoleName,
 } from '../domain/index.js';
 import type { Caller, EngineDeps } from './deps.js';
-import { assertAdmin, isAdmin, loadConfig, loadRole } from './lookups.js';
+import { assertAdmin, isAdmin, loadConfig, loadRole, mountExists } from './lookups.js';
 
 export async function writeRole(deps: EngineDeps, req: { mount: string; name: string; caller: Caller; body: unknown }) {
   assertAdmin(deps, req.caller, 'write roles');
@@ -43,9 +43,11 @@ export async function deleteRole(deps: EngineDeps, req: { mount: string; name: s
 
 /** Admins see every role; other callers (readers) see the roles they may use. */
 export async function listRoles(deps: EngineDeps, req: { mount: string; caller: Caller }) {
-  await loadConfig(deps, req.mount);
+  const admin = isAdmin(deps, req.caller);
+  // non-admins see an unknown mount like a known one with no role for them: no mount oracle
+  if (!(await mountExists(deps, req.mount, admin))) return { keys: [] };
   const names = (await deps.roles.list(req.mount)).sort();
-  if (isAdmin(deps, req.caller)) return { keys: names };
+  if (admin) return { keys: names };
   const visible: string[] = [];
   for (const name of names) {
     try {

@@ -1,4 +1,4 @@
-import { ANNOTATION_EXPIRES_AT, LABEL_LEASE, type Lease } from '../domain/index.js';
+import { ANNOTATION_EXPIRES_AT, LABEL_INSTALLATION, LABEL_LEASE, LABEL_MOUNT, type Lease } from '../domain/index.js';
 import type { KubeCluster, ManagedObject } from '../ports.js';
 import type { EngineDeps } from './deps.js';
 import { epochSeconds } from './deps.js';
@@ -24,7 +24,8 @@ export interface SweepReport {
 
 /**
  * Two passes per cluster: leases whose expiry passed but whose item lingers (DynamoDB TTL runs
- * late), then labeled objects whose expires-at passed or whose lease item is gone.
+ * late), then orphans: labeled objects whose expires-at passed or whose lease item is gone.
+ * Only this installation's objects are judged by their lease (see isOrphan).
  */
 export async function sweep(deps: EngineDeps, opts: { deadline: Date; concurrency?: number }): Promise<SweepReport> {
   const report: SweepReport = {
@@ -40,6 +41,7 @@ export async function sweep(deps: EngineDeps, opts: { deadline: Date; concurrenc
   };
   const limit = opts.concurrency ?? 8;
   const timeLeft = () => deps.clock.now().getTime() < opts.deadline.getTime();
+  const installation = await deps.configs.installationId();
   for (const mount of await deps.configs.list()) {
     if (!timeLeft()) {
       report.outOfTime = true;
@@ -54,7 +56,9 @@ export async function sweep(deps: EngineDeps, opts: { deadline: Date; concurrenc
       const expired = await deps.leases.listByMount(mount, { expiredBefore: now });
       await forEachBounded(expired, limit, timeLeft, async (lease) => {
         try {
-          report.objectsDeleted += (await endLease(deps, kube, lease)).deleted;
+          // read the result first: `report.x += await …` would add to a stale value (lost updates)
+          const { deleted } = await endLease(deps, kube, lease);
+          report.objectsDeleted += deleted;
           report.expiredLeases++;
           report.maxExpiryLagSeconds = Math.max(report.maxExpiryLagSeconds, now - lease.expires_at);
         } catch (err) {
@@ -62,7 +66,7 @@ export async function sweep(deps: EngineDeps, opts: { deadline: Date; concurrenc
         }
       });
       await finishRevokes(deps, kube, mount, new Set(expired.map((l) => l.lease_id)), report, limit, timeLeft);
-      await removeOrphans(deps, kube, mount, report, limit, timeLeft);
+      await removeOrphans(deps, kube, { mount, installation }, report, limit, timeLeft);
     } catch (err) {
       report.failures.push(`${mount}: ${describe(err)}`);
     }
@@ -101,33 +105,60 @@ async function finishRevokes(
 async function removeOrphans(
   deps: EngineDeps,
   kube: KubeCluster,
-  mount: string,
+  scope: { mount: string; installation: string | undefined },
   report: SweepReport,
   limit: number,
   timeLeft: () => boolean,
 ): Promise<void> {
   const now = epochSeconds(deps.clock.now());
-  const objects = (await kube.listManaged()).filter((o) => (o.labels['kubelease.io/mount'] ?? mount) === mount);
+  const objects = (await kube.listManaged()).filter((o) => (o.labels[LABEL_MOUNT] ?? scope.mount) === scope.mount);
   const live = new Map<string, Lease>();
-  for (const lease of await deps.leases.listByMount(mount)) live.set(lease.lease_hash, lease);
+  for (const lease of await deps.leases.listByMount(scope.mount)) live.set(lease.lease_hash, lease);
   report.liveLeases += [...live.values()].filter((l) => l.status === 'active' && l.expires_at > now).length;
-  const orphans = objects.filter((o) => isOrphan(o, live, now, deps.settings.orphanGraceSeconds));
+  const judge = { live, now, graceSeconds: deps.settings.orphanGraceSeconds, installation: scope.installation };
+  const orphans = objects.filter((o) => isOrphan(o, judge));
   await forEachBounded(orphans, limit, timeLeft, async (o) => {
     try {
-      report.orphansRemoved += (await deletePlanObjects(kube, [o])).length;
+      const guard = { leaseHash: o.labels[LABEL_LEASE] ?? '', ...(scope.installation ? { installation: scope.installation } : {}) };
+      const deleted = await deletePlanObjects(kube, [o], guard);
+      report.orphansRemoved += deleted.length;
     } catch (err) {
       report.failures.push(`${o.kind} ${o.namespace ?? ''}/${o.name}: ${describe(err)}`);
     }
   });
 }
 
-export function isOrphan(o: ManagedObject, live: Map<string, Lease>, now: number, graceSeconds: number): boolean {
-  const expiresAt = Date.parse(o.annotations[ANNOTATION_EXPIRES_AT] ?? '');
-  const expired = Number.isFinite(expiresAt) && Math.floor(expiresAt / 1000) + graceSeconds < now;
+export interface OrphanJudge {
+  /** live leases of the mount, by lease hash */
+  live: Map<string, Lease>;
+  /** epoch seconds */
+  now: number;
+  graceSeconds: number;
+  /** this deployment's installation id (undefined before one exists) */
+  installation: string | undefined;
+}
+
+/**
+ * An object is an orphan only if it carries a lease label (item 11) and is not another
+ * installation's. Then:
+ * - its expires-at passed (plus the grace): its token is dead whoever issued it, so deleting it
+ *   is safe even for an object from before the installation label;
+ * - or it carries this installation's label, is older than the grace (issue in flight) and its
+ *   lease item is gone.
+ * An object without an installation label whose lease this deployment does not know may be
+ * another deployment's live lease (both created before the label existed): it waits for its
+ * expiry. Those of this deployment's own live leases are deleted through the lease's plan.
+ */
+export function isOrphan(o: ManagedObject, judge: OrphanJudge): boolean {
   const hash = o.labels[LABEL_LEASE];
-  const leaseGone = hash !== undefined && !live.has(hash);
-  const oldEnough = o.createdAt === undefined || epochSeconds(o.createdAt) + graceSeconds < now;
-  return expired || (leaseGone && oldEnough);
+  if (!hash) return false;
+  const owner = o.labels[LABEL_INSTALLATION];
+  if (owner !== undefined && owner !== judge.installation) return false;
+  const expiresAt = Date.parse(o.annotations[ANNOTATION_EXPIRES_AT] ?? '');
+  if (Number.isFinite(expiresAt) && Math.floor(expiresAt / 1000) + judge.graceSeconds < judge.now) return true;
+  if (owner === undefined) return false;
+  const oldEnough = o.createdAt === undefined || epochSeconds(o.createdAt) + judge.graceSeconds < judge.now;
+  return oldEnough && !judge.live.has(hash);
 }
 
 const describe = (err: unknown) => (err instanceof Error ? err.message : String(err));

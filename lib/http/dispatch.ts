@@ -1,6 +1,7 @@
 import type { EngineDeps } from '../engine/deps.js';
 import type { ApiRequest, ApiResponse } from './api.js';
 import { errorResponse } from './errors.js';
+import { checkPathParameters } from './path-params.js';
 import { pathConfig, pathMounts } from './path_config.js';
 import { pathCreds } from './path_creds.js';
 import { pathLeaseLookup, pathLeaseRevoke, pathLeasesList } from './path_leases.js';
@@ -25,8 +26,9 @@ export async function dispatch(deps: EngineDeps, req: ApiRequest): Promise<ApiRe
   const op = ops[req.op];
   if (!op) return { status: 404, body: { errors: [`no handler for ${req.op}`] } };
   try {
+    checkPathParameters(req.pathParameters);
     return await op(deps, req);
   } catch (err) {
-    return { ...errorResponse(err), error: err };
+    return { ...errorResponse(err, req.requestId), error: err };
   }
 }

@@ -13,6 +13,6 @@ export async function pathLeaseLookup(deps: EngineDeps, req: ApiRequest): Promis
 }
 
 export async function pathLeaseRevoke(deps: EngineDeps, req: ApiRequest): Promise<ApiResponse> {
-  await revokeLease(deps, req.body, req.caller);
-  return noContent(req);
+  const { warnings } = await revokeLease(deps, req.body, req.caller);
+  return noContent(req, warnings);
 }

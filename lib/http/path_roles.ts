@@ -33,5 +33,5 @@ export async function pathRoleCheck(deps: EngineDeps, req: ApiRequest): Promise<
     caller: req.caller,
     body: req.body,
   });
-  return ok(req, result, { warnings: result.missing });
+  return ok(req, result, { warnings: [...result.missing, ...result.notes] });
 }

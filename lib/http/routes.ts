@@ -36,20 +36,24 @@ export interface RouteMatch {
 
 /** Matches a concrete path like API Gateway does: static segments before `{param}` ones. */
 export function matchRoute(path: string): RouteMatch | undefined {
-  const parts = path.replace(/\/+$/, '').split('/');
+  return matchSegments(path.replace(/\/+$/, '').split('/').slice(1).map((p) => decodeURIComponent(p)));
+}
+
+/** The same match on already decoded segments (no leading empty segment), e.g. from the local server's one parse. */
+export function matchSegments(segments: readonly string[]): RouteMatch | undefined {
   let best: { match: RouteMatch; statics: number } | undefined;
   for (const route of routes) {
-    const tmpl = route.path.split('/');
-    if (tmpl.length !== parts.length) continue;
+    const tmpl = route.path.split('/').slice(1);
+    if (tmpl.length !== segments.length) continue;
     const params: Record<string, string> = {};
     let statics = 0;
     let ok = true;
     for (let i = 0; i < tmpl.length && ok; i++) {
       const t = tmpl[i] ?? '';
-      const p = parts[i] ?? '';
+      const p = segments[i] ?? '';
       if (t.startsWith('{') && t.endsWith('}')) {
         if (p === '') ok = false;
-        else params[t.slice(1, -1)] = decodeURIComponent(p);
+        else params[t.slice(1, -1)] = p;
       } else if (t === p) statics++;
       else ok = false;
     }

@@ -13,6 +13,7 @@ import { KmsSecretBox } from '../adapters/kms/kms-box.js';
 import { LocalSecretBox } from '../adapters/kms/local-box.js';
 import { createStsClient, EksTokenSource } from '../adapters/eks/token.js';
 import { ClusterFactory, type ClusterFactoryOptions } from '../adapters/kubernetes/factory.js';
+import { checkAdminPrincipals, isKubeleaseError } from '../domain/index.js';
 import { defaultSettings, type EngineDeps, type EngineSettings } from '../engine/deps.js';
 import type { Audit, Ids, KubeClientFactory, SecretBox } from '../ports.js';
 import { logger } from './observability.js';
@@ -39,10 +40,20 @@ const seconds = (v: string | undefined, fallback: number) => {
   return v && Number.isInteger(n) && n > 0 ? n : fallback;
 };
 
+/** Refuses to start (cold start fails) with an admin list that would let anyone in. */
+function adminPrincipalsFrom(value: string | undefined): string[] {
+  try {
+    return checkAdminPrincipals(list(value));
+  } catch (e) {
+    if (!isKubeleaseError(e)) throw e;
+    throw new Error(`KUBELEASE_ADMIN_PRINCIPALS: ${e.errors.join('; ')}`);
+  }
+}
+
 export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): EngineSettings {
   return {
     ...defaultSettings,
-    adminPrincipals: list(env.KUBELEASE_ADMIN_PRINCIPALS),
+    adminPrincipals: adminPrincipalsFrom(env.KUBELEASE_ADMIN_PRINCIPALS),
     pendingGraceSeconds: seconds(env.KUBELEASE_PENDING_GRACE_SECONDS, defaultSettings.pendingGraceSeconds),
     orphanGraceSeconds: seconds(env.KUBELEASE_ORPHAN_GRACE_SECONDS, defaultSettings.orphanGraceSeconds),
   };

@@ -14,13 +14,19 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import net from 'node:net';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { matchRoute, type FunctionName } from '../http/routes.js';
+import { serverErrorMessage } from '../http/errors.js';
+import { matchSegments, type FunctionName } from '../http/routes.js';
 import { handleHttp } from '../lambda/http-handler.js';
 import { LOCAL_ACCOUNT_ID, keyLookup, type LocalCredentials, type LocalPrincipal } from './credentials.js';
-import { verifySigV4 } from './sigv4.js';
+import { BadRequestTarget, parseRequestTarget, type RequestTarget } from './request-target.js';
+import { authenticateHeaders } from './sigv4.js';
 
 export const DEFAULT_PORT = 8200;
 export const DEFAULT_BODY_LIMIT = 1024 * 1024;
+/** a request's headers must arrive within this (and a new connection must start sending) */
+export const DEFAULT_HEADERS_TIMEOUT_MS = 10_000;
+/** the whole request (headers and body) must arrive within this */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 const LIST_HEADER = 'x-kubelease-list-verb';
 
 export type Invoke = (fn: FunctionName, event: APIGatewayProxyEvent, context: { awsRequestId: string }) => Promise<APIGatewayProxyResult>;
@@ -39,6 +45,10 @@ export interface LocalServerOptions {
   invoke?: Invoke;
   /** clock for signature checks (tests) */
   now?: () => Date;
+  /** default 10 s: idle new connections and slow headers are closed after this */
+  headersTimeoutMs?: number;
+  /** default 30 s: a request (headers and body) must have arrived by then */
+  requestTimeoutMs?: number;
 }
 
 export interface LocalServer {
@@ -58,6 +68,15 @@ const errorReply = (status: number, message: string, headers: Record<string, str
   headers: { 'content-type': 'application/json', ...headers },
   body: JSON.stringify({ errors: [message] }),
 });
+
+/** A SigV4 refusal as API Gateway words it, with its x-amzn-ErrorType. */
+function refusal(message: string, status: number): Reply {
+  const type = message.startsWith('Missing') ? 'MissingAuthenticationTokenException'
+    : message.startsWith('The security token') ? 'UnrecognizedClientException'
+    : message.startsWith('The request signature') ? 'InvalidSignatureException'
+    : 'IncompleteSignatureException';
+  return errorReply(status, message, { 'x-amzn-errortype': type });
+}
 
 class BodyTooLarge extends Error {}
 
@@ -93,15 +112,9 @@ function headerValues(req: IncomingMessage): Map<string, { name: string; values:
   return out;
 }
 
-function splitQuery(raw: string): { single: Record<string, string>; multi: Record<string, string[]> } {
-  const multi: Record<string, string[]> = {};
-  for (const part of raw.split('&')) {
-    if (!part) continue;
-    const eq = part.indexOf('=');
-    const k = decodeURIComponent((eq < 0 ? part : part.slice(0, eq)).replace(/\+/g, ' '));
-    const v = eq < 0 ? '' : decodeURIComponent(part.slice(eq + 1).replace(/\+/g, ' '));
-    (multi[k] ??= []).push(v);
-  }
+/** API Gateway's query maps, from the same parse the signature check used. */
+function queryMaps(query: Record<string, string[]>): { single: Record<string, string>; multi: Record<string, string[]> } {
+  const multi: Record<string, string[]> = Object.fromEntries(Object.entries(query).map(([k, vs]) => [k, [...vs]]));
   // API Gateway's single-value map holds the last value of a repeated key
   const single = Object.fromEntries(Object.entries(multi).map(([k, vs]) => [k, vs[vs.length - 1] ?? '']));
   return { single, multi };
@@ -109,8 +122,7 @@ function splitQuery(raw: string): { single: Record<string, string>; multi: Recor
 
 export interface EventInput {
   method: string;
-  rawPath: string;
-  rawQuery: string;
+  target: RequestTarget;
   resource: string;
   pathParameters: Record<string, string>;
   headers: Map<string, { name: string; values: string[] }>;
@@ -125,7 +137,7 @@ export interface EventInput {
 
 /** The APIGatewayProxyEvent API Gateway (REST, Lambda proxy, AWS_IAM) sends for this request. */
 export function toProxyEvent(i: EventInput): APIGatewayProxyEvent {
-  const { single, multi } = splitQuery(i.rawQuery);
+  const { single, multi } = queryMaps(i.target.query);
   if (i.list) {
     single.list = 'true';
     multi.list = ['true'];
@@ -142,7 +154,7 @@ export function toProxyEvent(i: EventInput): APIGatewayProxyEvent {
   const hasParams = Object.keys(i.pathParameters).length > 0;
   return {
     resource: i.resource,
-    path: decodeURIComponent(i.rawPath),
+    path: `/${i.target.segments.join('/')}`,
     httpMethod: i.method,
     headers,
     multiValueHeaders: multiHeaders,
@@ -158,7 +170,7 @@ export function toProxyEvent(i: EventInput): APIGatewayProxyEvent {
       authorizer: null,
       protocol: 'HTTP/1.1',
       httpMethod: i.method,
-      path: `/local${i.rawPath}`,
+      path: `/local${i.target.rawPath}`,
       stage: 'local',
       requestId: i.requestId,
       requestTimeEpoch: i.now.getTime(),
@@ -167,7 +179,7 @@ export function toProxyEvent(i: EventInput): APIGatewayProxyEvent {
       domainName: host,
       identity: {
         accessKey: i.principal.access_key_id,
-        accountId: LOCAL_ACCOUNT_ID,
+        accountId: i.principal.arn.split(':')[4] || LOCAL_ACCOUNT_ID,
         apiKey: null,
         apiKeyId: null,
         caller: i.principal.principal_id,
@@ -195,55 +207,55 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
   const nonce = randomBytes(16).toString('hex');
   let closing = false;
 
+  /**
+   * One parse of the request target serves the signature check, routing and the event. Headers
+   * are authenticated before a byte of body is read; a refusal before the body closes the
+   * connection (the unread body must not be parsed as the next request).
+   */
   async function handle(req: IncomingMessage, requestId: string): Promise<{ reply: Reply; who?: string }> {
-    const url = req.url ?? '/';
-    const q = url.indexOf('?');
-    const rawPath = q < 0 ? url : url.slice(0, q);
-    const rawQuery = q < 0 ? '' : url.slice(q + 1);
     const isList = req.headers[LIST_HEADER] === nonce;
     const signedMethod = isList ? 'LIST' : (req.method ?? 'GET');
     const method = isList ? 'GET' : signedMethod;
+    const early = (reply: Reply) => ({ reply: { ...reply, headers: { ...reply.headers, connection: 'close' } } });
 
-    let match;
+    let target: RequestTarget;
     try {
-      match = matchRoute(rawPath);
-    } catch {
-      return { reply: errorReply(400, `path: invalid percent-encoding in ${rawPath}`) };
+      target = parseRequestTarget(req.url ?? '/');
+    } catch (e) {
+      if (e instanceof BadRequestTarget) return early(errorReply(400, e.message));
+      throw e;
     }
-    if (!match) return { reply: errorReply(404, `unsupported path: ${rawPath}`) };
+    const match = matchSegments(target.segments);
+    if (!match) return early(errorReply(404, `unsupported path: ${target.rawPath}`));
     const { route, pathParameters } = match;
     if (!(route.methods as string[]).includes(method)) {
       const allowed = route.methods.join(', ');
-      return { reply: errorReply(405, `unsupported operation: ${signedMethod} ${route.path} (allowed: ${allowed}${route.methods.includes('GET') ? '; LIST = GET ?list=true' : ''})`, { allow: allowed }) };
+      return early(errorReply(405, `unsupported operation: ${signedMethod} ${route.path} (allowed: ${allowed}${route.methods.includes('GET') ? '; LIST = GET ?list=true' : ''})`, { allow: allowed }));
     }
     const declared = Number(req.headers['content-length'] ?? 0);
-    if (declared > limit) return { reply: errorReply(413, `request body is larger than ${limit} bytes`) };
-    let body: Buffer;
-    try {
-      body = await readBody(req, limit);
-    } catch (e) {
-      if (e instanceof BodyTooLarge) return { reply: errorReply(413, `request body is larger than ${limit} bytes`) };
-      throw e;
-    }
+    if (declared > limit) return early(errorReply(413, `request body is larger than ${limit} bytes`));
 
     const headers = headerValues(req);
     const flat: Record<string, string[]> = {};
     for (const [k, v] of headers) flat[k] = v.values;
-    const verdict = await verifySigV4({ method: signedMethod, path: rawPath, query: rawQuery, headers: flat, body }, lookup, { now: now() });
-    if (!verdict.ok) {
-      const type = verdict.message.startsWith('Missing') ? 'MissingAuthenticationTokenException'
-        : verdict.message.startsWith('The security token') ? 'UnrecognizedClientException'
-        : verdict.message.startsWith('The request signature') ? 'InvalidSignatureException'
-        : 'IncompleteSignatureException';
-      return { reply: errorReply(verdict.status, verdict.message, { 'x-amzn-errortype': type }) };
+    const head = await authenticateHeaders({ method: signedMethod, path: target.rawPath, query: target.rawQuery, headers: flat }, lookup, { now: now() });
+    if (!head.ok) return early(refusal(head.message, head.status));
+
+    let body: Buffer;
+    try {
+      body = await readBody(req, limit);
+    } catch (e) {
+      if (e instanceof BodyTooLarge) return early(errorReply(413, `request body is larger than ${limit} bytes`));
+      throw e;
     }
+    const verdict = await head.finish(body);
+    if (!verdict.ok) return { reply: refusal(verdict.message, verdict.status) };
 
     let sourceIp = req.socket.remoteAddress ?? '127.0.0.1';
     if (sourceIp.startsWith('::ffff:')) sourceIp = sourceIp.slice(7);
     const event = toProxyEvent({
       method,
-      rawPath,
-      rawQuery,
+      target,
       resource: route.path,
       pathParameters,
       headers,
@@ -261,14 +273,21 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     return { reply: { status: result.statusCode, headers: outHeaders, body: text }, who: verdict.principal.name };
   }
 
-  const httpServer = http.createServer((req: IncomingMessage, res: ServerResponse) => {
+  const headersTimeout = options.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS;
+  const requestTimeout = Math.max(options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS, headersTimeout);
+  const httpServer = http.createServer({
+    headersTimeout,
+    requestTimeout,
+    // how often node checks the two timeouts above (default 30 s would let slow requests linger)
+    connectionsCheckingInterval: Math.max(100, Math.min(1000, Math.floor(headersTimeout / 2))),
+  }, (req: IncomingMessage, res: ServerResponse) => {
     const started = Date.now();
     const requestId = randomUUID();
     const isList = req.headers[LIST_HEADER] === nonce;
     handle(req, requestId)
       .catch((e: unknown) => {
         log(`internal error for ${req.method} ${loggable(req.url)}: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
-        return { reply: errorReply(500, 'internal error'), who: undefined };
+        return { reply: errorReply(500, serverErrorMessage(500, requestId)), who: undefined };
       })
       .then(({ reply, who }) => {
         const headers: Record<string, string> = { ...reply.headers, 'x-amzn-requestid': requestId };
@@ -287,12 +306,20 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     socket.end(`HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
   });
 
+  // node arms the headersTimeout / requestTimeout checks when an HTTP server starts listening;
+  // this one never listens itself (the front server hands it the sockets), so start them here
+  httpServer.emit('listening');
+
   const sockets = new Set<net.Socket>();
   const front = net.createServer((socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
     socket.on('error', () => socket.destroy());
+    // a connection that never sends a request is closed; once it does, the HTTP server's
+    // headersTimeout / requestTimeout take over
+    socket.setTimeout(headersTimeout, () => socket.destroy());
     socket.once('data', (first: Buffer) => {
+      socket.setTimeout(0);
       let chunk = first;
       if (first.subarray(0, 5).toString('latin1') === 'LIST ') {
         const text = first.toString('latin1');
@@ -325,6 +352,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
         // resolves once every connection is gone: idle ones now, busy ones after their response
         closing = true;
         front.close(() => resolve());
+        httpServer.close(() => {}); // stops the timeout checks
         httpServer.closeIdleConnections();
         setTimeout(() => {
           for (const s of sockets) s.destroy();

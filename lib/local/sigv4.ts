@@ -1,12 +1,22 @@
 /**
  * AWS Signature Version 4 verification for the local stack, standing in for API Gateway's
- * AWS_IAM authorization. The request is rebuilt with exactly the headers the client signed and
- * signed again with @smithy/signature-v4 (the signer of the AWS SDK for JavaScript) using the
- * client's own date, region and service; the two signatures are compared in constant time.
+ * AWS_IAM authorization. The canonical request is rebuilt from exactly the headers the client
+ * signed (a signed `date` header included) with the canonicalization of @smithy/signature-v4
+ * (the signer of the AWS SDK for JavaScript), signed with the client's own date, region and
+ * service, and the signatures are compared in constant time.
+ *
+ * Headers are authenticated before the body is read (authenticateHeaders): everything but the
+ * payload is checked first, including the signature itself when the client declared the payload
+ * hash in x-amz-content-sha256; `finish(body)` then checks the body.
+ *
+ * The path must be in canonical form already (no ".", ".." or empty segments: a signer would
+ * normalise those away, so a signature would verify for another path); the query is read with
+ * the local server's one parser (request-target.ts), "+" being a literal plus.
  *
  * Accepted:
  * - header form: `Authorization: AWS4-HMAC-SHA256 Credential=AKID/yyyymmdd/<region>/execute-api/aws4_request,
- *   SignedHeaders=host;x-amz-date[;...], Signature=<hex>` with an `x-amz-date` header;
+ *   SignedHeaders=host;x-amz-date[;...], Signature=<hex>` with an `x-amz-date` header (or, without
+ *   one, a signed HTTP `Date` header, in ISO8601 basic form or as an HTTP date);
  * - presigned-URL form: X-Amz-Algorithm, X-Amz-Credential, X-Amz-Date, X-Amz-Expires,
  *   X-Amz-SignedHeaders, X-Amz-Signature (and X-Amz-Security-Token) in the query.
  * Any region is accepted (there is only one local endpoint); the service must be execute-api.
@@ -15,10 +25,11 @@
  * (signed or not, as in AWS); a principal without one must not send any.
  * Errors carry API Gateway's messages, all with status 403.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { HttpRequest } from '@smithy/protocol-http';
-import { SignatureV4 } from '@smithy/signature-v4';
+import { createScope, getCanonicalHeaders, getSigningKey, SignatureV4Base } from '@smithy/signature-v4';
+import { BadRequestTarget, parseQueryString, pathProblem } from './request-target.js';
 
 export const SIGV4_SERVICE = 'execute-api';
 export const MAX_SKEW_SECONDS = 300;
@@ -68,26 +79,16 @@ export interface VerifyOptions {
 
 const deny = (message: string): { ok: false; status: 403; message: string } => ({ ok: false, status: 403, message });
 
-function header(req: IncomingSignedRequest, name: string): string | undefined {
+function header(req: Pick<IncomingSignedRequest, 'headers'>, name: string): string | undefined {
   const v = req.headers[name];
   if (v === undefined) return undefined;
   // several lines of one header: values joined with commas, as SigV4's canonical form wants
   return Array.isArray(v) ? v.join(',') : v;
 }
 
-/** `a=b&c=d` → decoded map; repeated keys become arrays. Literal `+` stays `+` (SigV4 rule). */
+/** `a=b&c=d` → decoded map; repeated keys become arrays. Literal `+` stays `+` (as SigV4 canonicalizes it). */
 export function parseQuery(raw: string): Record<string, string | string[]> {
-  const out: Record<string, string | string[]> = {};
-  if (!raw) return out;
-  for (const part of raw.split('&')) {
-    if (part === '') continue;
-    const eq = part.indexOf('=');
-    const k = decodeURIComponent(eq < 0 ? part : part.slice(0, eq));
-    const v = eq < 0 ? '' : decodeURIComponent(part.slice(eq + 1));
-    const prev = out[k];
-    out[k] = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [prev, v];
-  }
-  return out;
+  return Object.fromEntries(Object.entries(parseQueryString(raw)).map(([k, vs]) => [k, vs.length === 1 ? (vs[0] as string) : vs]));
 }
 
 /** `20240102T030405Z` → Date, or undefined when malformed. */
@@ -97,6 +98,13 @@ export function parseAmzDate(s: string | undefined): Date | undefined {
   const [, y, mo, d, h, mi, se] = m.map(Number) as [number, number, number, number, number, number, number];
   const date = new Date(Date.UTC(y, mo - 1, d, h, mi, se));
   return Number.isNaN(date.getTime()) ? undefined : date;
+}
+
+/** An HTTP date (`Tue, 01 Dec 2026 04:51:00 GMT`), or undefined. */
+function parseHttpDate(s: string): Date | undefined {
+  if (!/^[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT$/.test(s)) return undefined;
+  const d = new Date(s);
+  return Number.isNaN(d.getTime()) ? undefined : d;
 }
 
 const amzDate = (d: Date) => d.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}Z$/, 'Z');
@@ -132,7 +140,7 @@ function parseCredential(credential: string): Omit<Parsed, 'signedHeaders' | 'si
   return { accessKeyId, shortDate, region, service };
 }
 
-function parseHeaderAuth(req: IncomingSignedRequest, authorization: string): Parsed | string {
+function parseHeaderAuth(req: Pick<IncomingSignedRequest, 'headers'>, authorization: string): Parsed | string {
   const space = authorization.indexOf(' ');
   const algorithm = space < 0 ? authorization : authorization.slice(0, space);
   if (algorithm !== ALGORITHM) return `Authorization header requires algorithm ${ALGORITHM}, got '${algorithm}'.`;
@@ -145,12 +153,16 @@ function parseHeaderAuth(req: IncomingSignedRequest, authorization: string): Par
   if (missing.length) return missing.map((f) => `Authorization header requires '${f}' parameter.`).join(' ');
   const cred = parseCredential(fields.get('Credential')!);
   if (typeof cred === 'string') return cred;
-  const rawDate = header(req, 'x-amz-date');
-  if (rawDate === undefined) return "Authorization header requires existence of an 'X-Amz-Date' header.";
-  const date = parseAmzDate(rawDate);
-  if (!date) return `X-Amz-Date must be in the ISO8601 basic format yyyyMMdd'T'HHmmss'Z', got '${rawDate}'.`;
+  // the request time: x-amz-date, else the HTTP Date header (SigV4 allows either)
+  const source = header(req, 'x-amz-date') !== undefined ? 'x-amz-date' : header(req, 'date') !== undefined ? 'date' : undefined;
+  if (source === undefined) return "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.";
+  const given = header(req, source)!;
+  const date = parseAmzDate(given) ?? (source === 'date' ? parseHttpDate(given) : undefined);
+  if (!date) return `${source === 'date' ? 'Date' : 'X-Amz-Date'} must be in the ISO8601 basic format yyyyMMdd'T'HHmmss'Z'${source === 'date' ? ' or an HTTP date' : ''}, got '${given}'.`;
+  // the string to sign carries the time in ISO8601 basic form, whichever header held it
+  const rawDate = amzDate(date);
   const signedHeaders = fields.get('SignedHeaders')!.split(';').map((h) => h.trim().toLowerCase());
-  if (!signedHeaders.includes('x-amz-date')) return "'x-amz-date' must be a signed header.";
+  if (!signedHeaders.includes(source)) return `'${source}' must be a signed header.`;
   const token = header(req, 'x-amz-security-token');
   return { ...cred, signedHeaders, signature: fields.get('Signature')!, date, rawDate, presigned: false, ...(token !== undefined ? { token } : {}) };
 }
@@ -178,23 +190,57 @@ function parsePresigned(query: Record<string, string | string[]>): Parsed | stri
   return { ...cred, signedHeaders, signature: one('X-Amz-Signature')!, date, rawDate, presigned: true, expiresIn, ...(token !== undefined ? { token } : {}) };
 }
 
-const AUTH_QUERY = ['X-Amz-Algorithm', 'X-Amz-Credential', 'X-Amz-Date', 'X-Amz-Expires', 'X-Amz-SignedHeaders', 'X-Amz-Signature', 'X-Amz-Security-Token'];
+/** The canonical request and its signature, with smithy's canonicalization (path, query, headers). */
+class Canonicalizer extends SignatureV4Base {
+  constructor() {
+    super({ credentials: { accessKeyId: '', secretAccessKey: '' }, region: 'us-east-1', service: SIGV4_SERVICE, sha256: Sha256, uriEscapePath: true, applyChecksum: false });
+  }
 
-/** Verifies `req`; `lookup` returns the secret (and principal) of an access key id. */
-export async function verifySigV4<P extends SigV4Secret>(
-  req: IncomingSignedRequest,
+  async signature(
+    secret: SigV4Secret,
+    req: { method: string; path: string; query: Record<string, string | string[]>; headers: Record<string, string>; payloadHash: string },
+    scope: { longDate: string; shortDate: string; region: string; service: string },
+  ): Promise<string> {
+    const request = new HttpRequest({ method: req.method, protocol: 'http:', hostname: '', path: req.path, query: req.query, headers: req.headers });
+    const canonicalHeaders = getCanonicalHeaders(request, undefined, new Set(Object.keys(req.headers)));
+    const canonical = this.createCanonicalRequest(request, canonicalHeaders, req.payloadHash);
+    const stringToSign = await this.createStringToSign(scope.longDate, createScope(scope.shortDate, scope.region, scope.service), canonical, ALGORITHM);
+    const key = await getSigningKey(Sha256, { accessKeyId: secret.access_key_id, secretAccessKey: secret.secret_access_key }, scope.shortDate, scope.region, scope.service);
+    return createHmac('sha256', key).update(stringToSign, 'utf8').digest('hex');
+  }
+}
+const canonicalizer = new Canonicalizer();
+
+const sha256Hex = (body: Uint8Array) => createHash('sha256').update(body).digest('hex');
+
+/** The request line and headers: what is known before the body is read. */
+export type SignedRequestHead = Omit<IncomingSignedRequest, 'body'>;
+
+export type HeadCheck<P> =
+  | { ok: true; principal: P; finish(body: Uint8Array): Promise<VerifyResult<P>> }
+  | { ok: false; status: 403; message: string };
+
+/**
+ * Checks everything but the payload: credential scope, dates, key, session token, the signed
+ * headers' presence, and the signature itself when x-amz-content-sha256 declares the payload
+ * hash. A refusal here means the body never has to be read.
+ */
+export async function authenticateHeaders<P extends SigV4Secret>(
+  req: SignedRequestHead,
   lookup: (accessKeyId: string) => P | undefined,
   options: VerifyOptions = {},
-): Promise<VerifyResult<P>> {
+): Promise<HeadCheck<P>> {
   const now = options.now ?? new Date();
   const skew = (options.maxSkewSeconds ?? MAX_SKEW_SECONDS) * 1000;
   const service = options.service ?? SIGV4_SERVICE;
 
+  if (pathProblem(req.path)) return deny(MESSAGES.mismatch);
   let query: Record<string, string | string[]>;
   try {
     query = parseQuery(req.query);
-  } catch {
-    return deny(MESSAGES.mismatch);
+  } catch (e) {
+    if (e instanceof BadRequestTarget) return deny(MESSAGES.mismatch);
+    throw e;
   }
   const authorization = header(req, 'authorization');
   let parsed: Parsed | string;
@@ -228,10 +274,6 @@ export async function verifySigV4<P extends SigV4Secret>(
     return deny(MESSAGES.invalidToken);
   }
 
-  const bodyHash = createHash('sha256').update(req.body).digest('hex');
-  const contentSha = header(req, 'x-amz-content-sha256');
-  if (contentSha !== undefined && contentSha !== bodyHash) return deny(MESSAGES.contentSha);
-
   const headers: Record<string, string> = {};
   for (const name of parsed.signedHeaders) {
     const v = header(req, name);
@@ -242,58 +284,37 @@ export async function verifySigV4<P extends SigV4Secret>(
     headers[name] = v;
   }
 
-  const signer = new SignatureV4({
-    credentials: { accessKeyId: principal.access_key_id, secretAccessKey: principal.secret_access_key },
-    region: parsed.region,
-    service: parsed.service,
-    sha256: Sha256,
-    uriEscapePath: true,
-    applyChecksum: false,
-  });
-  const base = {
-    method: req.method,
-    protocol: 'http:',
-    hostname: (headers.host ?? '').replace(/:\d+$/, ''),
-    path: req.path,
-    headers,
-    body: req.body,
-  };
-  const signingOptions = {
-    signingDate: parsed.date,
-    signingRegion: parsed.region,
-    signingService: parsed.service,
-    signableHeaders: new Set(parsed.signedHeaders),
-  };
-  let expected: string | undefined;
-  try {
-    if (parsed.presigned) {
-      const rest = Object.fromEntries(Object.entries(query).filter(([k]) => !AUTH_QUERY.includes(k)));
-      const signerWithToken =
-        parsed.token !== undefined
-          ? new SignatureV4({
-              credentials: { accessKeyId: principal.access_key_id, secretAccessKey: principal.secret_access_key, sessionToken: parsed.token },
-              region: parsed.region,
-              service: parsed.service,
-              sha256: Sha256,
-              uriEscapePath: true,
-              applyChecksum: false,
-            })
-          : signer;
-      const signed = await signerWithToken.presign(new HttpRequest({ ...base, query: rest }), {
-        ...signingOptions,
-        expiresIn: parsed.expiresIn,
-        unhoistableHeaders: new Set(Object.keys(headers)),
-      });
-      const sig = signed.query?.['X-Amz-Signature'];
-      expected = typeof sig === 'string' ? sig : undefined;
-    } else {
-      const signed = await signer.sign(new HttpRequest({ ...base, query }), signingOptions);
-      const auth = signed.headers.authorization ?? '';
-      expected = /Signature=([0-9a-f]+)/.exec(auth)?.[1];
+  const signed = parsed;
+  const success: VerifyResult<P> = { ok: true, principal, accessKeyId: signed.accessKeyId, region: signed.region, presigned: signed.presigned };
+  const matches = async (payloadHash: string): Promise<boolean> => {
+    let expected: string;
+    try {
+      expected = await canonicalizer.signature(
+        principal,
+        { method: req.method, path: req.path, query, headers, payloadHash },
+        { longDate: signed.rawDate, shortDate: signed.shortDate, region: signed.region, service: signed.service },
+      );
+    } catch {
+      return false;
     }
-  } catch {
-    return deny(MESSAGES.mismatch);
+    return safeEqual(expected, signed.signature.toLowerCase());
+  };
+
+  const declared = header(req, 'x-amz-content-sha256');
+  if (declared !== undefined) {
+    // the signature covers the declared payload hash: check it now, the body against it later
+    if (!(await matches(declared))) return deny(MESSAGES.mismatch);
+    return { ok: true, principal, finish: async (body) => (sha256Hex(body) === declared ? success : deny(MESSAGES.contentSha)) };
   }
-  if (!expected || !safeEqual(expected, parsed.signature.toLowerCase())) return deny(MESSAGES.mismatch);
-  return { ok: true, principal, accessKeyId: parsed.accessKeyId, region: parsed.region, presigned: parsed.presigned };
+  return { ok: true, principal, finish: async (body) => ((await matches(sha256Hex(body))) ? success : deny(MESSAGES.mismatch)) };
+}
+
+/** Verifies `req` (headers, then body); `lookup` returns the secret (and principal) of an access key id. */
+export async function verifySigV4<P extends SigV4Secret>(
+  req: IncomingSignedRequest,
+  lookup: (accessKeyId: string) => P | undefined,
+  options: VerifyOptions = {},
+): Promise<VerifyResult<P>> {
+  const head = await authenticateHeaders(req, lookup, options);
+  return head.ok ? head.finish(req.body) : head;
 }

@@ -21,7 +21,7 @@ import { createDocumentClient, createTables } from '../adapters/dynamodb/client.
 import { TABLE_ENV, localTableNames, type TableKey, type TableNames } from '../adapters/dynamodb/tables.js';
 import type { EngineDeps } from '../engine/deps.js';
 import { mergeConfig } from '../domain/index.js';
-import { writeRole } from '../engine/index.js';
+import { ensureInstallation, writeRole } from '../engine/index.js';
 import type { SweepReport } from '../engine/sweep.js';
 import { handleExpire } from '../lambda/expire-handler.js';
 import { handleHttp } from '../lambda/http-handler.js';
@@ -252,6 +252,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       if (firstStart) throw e;
       log(`could not ensure ClusterRole kubelease-demo-view: ${String(e)}`);
     });
+    // as writeConfig does: the deployment's installation id, which labels every object it creates
+    await ensureInstallation(deps);
     const auths: Record<string, Record<string, string>> = {
       [mount]: { service_account_jwt: brokerToken },
       [eksMount]: { eks_cluster_name: bed.eks.clusterName, eks_region: bed.eks.region },

@@ -86,14 +86,14 @@ export async function runIssueBench(bed: TestBedInfo, print: (line: string) => v
   for (let round = 0; round < ROUNDS; round++) {
     const a = plan();
     parallel.push(await timed(() => createPlanObjects(kube, a)));
-    await deletePlanObjects(kube, a.objects);
+    await deletePlanObjects(kube, a.objects, { leaseHash: a.objects[0]?.labels['kubelease.io/lease'] ?? '' });
     const b = plan();
     sequential.push(
       await timed(async () => {
         for (const o of b.objects) await kube.create(o);
       }),
     );
-    await deletePlanObjects(kube, b.objects);
+    await deletePlanObjects(kube, b.objects, { leaseHash: b.objects[0]?.labels['kubelease.io/lease'] ?? '' });
   }
 
   const base = median(issueMs['existing-sa'] ?? []);

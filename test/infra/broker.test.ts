@@ -507,7 +507,7 @@ describe('IAM: per-function execution roles', () => {
 describe('grants cover what the engine calls', () => {
   // store method → DynamoDB action, per lib/adapters/dynamodb/*-store.ts
   const STORE_ACTIONS: Record<string, Record<string, string[]>> = {
-    configs: { get: ['GetItem'], put: ['PutItem'], delete: ['DeleteItem'], list: ['Scan'] },
+    configs: { get: ['GetItem'], put: ['PutItem'], delete: ['DeleteItem'], list: ['Scan'], installationId: ['GetItem'], ensureInstallationId: ['GetItem', 'PutItem'] },
     roles: { get: ['GetItem'], put: ['PutItem'], delete: ['DeleteItem'], list: ['Query'], deleteAll: ['Query', 'DeleteItem'] },
     leases: { create: ['PutItem'], get: ['GetItem'], transition: ['UpdateItem'], delete: ['DeleteItem'], listByMount: ['Query'] },
   };

@@ -156,6 +156,23 @@ describe('DynamoConfigStore', () => {
     expect(await store.get('replace-me')).toBeUndefined();
     expect(await store.list()).toEqual(['a-cluster', 'b-cluster', 'jwt-cluster']);
   }, SLOW);
+
+  test('the installation id is created once, race-safe, kept in the table and left out of list()', async () => {
+    const table = `${names.config}-inst`;
+    await createTables(doc, { ...names, config: table }, { tables: ['config'] });
+    const stores = Array.from({ length: 6 }, () => new DynamoConfigStore({ client: doc, tableName: table, box }));
+    expect(await stores[0]!.installationId()).toBeUndefined();
+    let n = 0;
+    const ids = await Promise.all(stores.map((s) => s.ensureInstallationId(() => `candidate${String(++n).padStart(7, '0')}`)));
+    expect(new Set(ids).size).toBe(1);
+    const { Item } = await raw.send(new GetItemCommand({ TableName: table, Key: { mount: { S: 'sys/installation' } }, ConsistentRead: true }));
+    expect(Item?.installation_id?.S).toBe(ids[0]);
+    const fresh = new DynamoConfigStore({ client: doc, tableName: table, box });
+    expect(await fresh.installationId()).toBe(ids[0]);
+    expect(await fresh.ensureInstallationId(() => 'never-used')).toBe(ids[0]);
+    await fresh.put(jwtConfig('only-mount'));
+    expect(await fresh.list()).toEqual(['only-mount']);
+  }, SLOW);
 });
 
 describe('DynamoRoleStore', () => {
@@ -226,27 +243,10 @@ describe('DynamoLeaseStore', () => {
       service_account_name: `kl-${role}-${hash}`,
       plan: {
         objects: [
-          { kind: 'Secret', namespace: 'default', name: `kl-${hash}`, labels: { 'kubelease.io/lease': hash }, annotations: {} },
-          { kind: 'ServiceAccount', namespace: 'default', name: `kl-${role}-${hash}`, labels: { 'kubelease.io/lease': hash }, annotations: { 'kubelease.io/expires-at': '2030-01-01T00:00:00Z' } },
-          {
-            kind: 'Role',
-            namespace: 'default',
-            name: `kl-${role}-${hash}`,
-            labels: {},
-            annotations: {},
-            rules: [{ apiGroups: [''], resources: ['pods'], verbs: ['get', 'list'] }],
-            ownedByServiceAccount: true,
-          },
-          {
-            kind: 'RoleBinding',
-            namespace: 'default',
-            name: `kl-${role}-${hash}`,
-            labels: {},
-            annotations: {},
-            roleRef: { kind: 'Role', name: `kl-${role}-${hash}` },
-            subject: { namespace: 'default', name: `kl-${role}-${hash}` },
-            ownedByServiceAccount: true,
-          },
+          { kind: 'Secret', namespace: 'default', name: `kl-${hash}` },
+          { kind: 'ServiceAccount', namespace: 'default', name: `kl-${role}-${hash}` },
+          { kind: 'Role', namespace: 'default', name: `kl-${role}-${hash}` },
+          { kind: 'RoleBinding', namespace: 'default', name: `kl-${role}-${hash}` },
         ],
         token: {
           serviceAccount: { namespace: 'default', name: `kl-${role}-${hash}` },
@@ -454,11 +454,35 @@ describe('DynamoLeaseStore', () => {
       },
     };
     // `{}` is not a valid AttributeValue in the SDK's types, but it is what arrives
+    // an item written before plans were compacted: its objects are read as references
     expect(leaseFromImage(image as unknown as Record<string, AttributeValue>).plan).toEqual({
-      objects: [{ kind: 'Role', namespace: 'default', name: 'r', labels: {}, annotations: {}, rules: [{ verbs: ['get'], resourceNames: [] }] }],
+      objects: [{ kind: 'Role', namespace: 'default', name: 'r' }],
       token: { serviceAccount: { namespace: 'default', name: 'sa' }, audiences: [], expirationSeconds: 600 },
     });
   });
+
+  test('the stored plan keeps references only, whatever the caller passed; a bad stored object is a 422', async () => {
+    const l = lease({ role: 'compact' });
+    const full = {
+      ...l,
+      plan: { ...l.plan, objects: l.plan.objects.map((o) => ({ ...o, labels: { big: 'x'.repeat(1000) }, annotations: { note: 'y'.repeat(1000) } })) },
+    };
+    await store.create(full);
+    const { Item } = await raw.send(new GetItemCommand({ TableName: names.leases, Key: { lease_id: { S: l.lease_id } }, ConsistentRead: true }));
+    expect(JSON.stringify(Item)).not.toContain('x'.repeat(1000));
+    expect(Item?.plan?.M?.objects?.L?.[1]?.M).toEqual({ kind: { S: 'ServiceAccount' }, namespace: { S: 'default' }, name: { S: `kl-compact-${l.lease_hash}` } });
+    expect(await store.get(l.lease_id)).toEqual(l);
+    const broken = leaseFromImage.bind(null, {
+      ...(await raw.send(new GetItemCommand({ TableName: names.leases, Key: { lease_id: { S: l.lease_id } } }))).Item!,
+      plan: { M: { objects: { L: [{ M: { kind: { S: 'Pod' }, name: { S: 'p' } } }] }, token: { M: {} } } },
+    });
+    expect(broken).toThrow(/plan.objects\[0\].kind/);
+    try {
+      broken();
+    } catch (e) {
+      expect((e as KubeleaseError).status).toBe(422);
+    }
+  }, SLOW);
 
   test('leaseFromImage refuses an image that is not a lease', () => {
     expect(() => leaseFromImage({ lease_id: { S: 'x' }, status: { S: 'weird' } })).toThrow(KubeleaseError);
@@ -468,6 +492,14 @@ describe('DynamoLeaseStore', () => {
         lease_id: { S: 'x' },
         status: { S: 'active' },
         plan: { M: { objects: { L: [] }, token: { M: {} } } },
+      }),
+    ).toThrow(/plan.token.serviceAccount/);
+    const token = { M: { serviceAccount: { M: { namespace: { S: 'default' }, name: { S: 'sa' } } }, audiences: { L: [] }, expirationSeconds: { N: '600' } } };
+    expect(() =>
+      leaseFromImage({
+        lease_id: { S: 'x' },
+        status: { S: 'active' },
+        plan: { M: { objects: { L: [] }, token } },
         expires_at: { S: 'not a number' },
       }),
     ).toThrow(/expires_at|lease_hash/);

@@ -39,7 +39,7 @@ beforeAll(async () => {
 
 describe('mode 1: existing ServiceAccount', () => {
   test('token authenticates as the SA with the requested audiences and expiry; revoke kills it, SA stays', async () => {
-    await env.role('existing', { allowed_kubernetes_namespaces: [ns], service_account_name: 'default' });
+    await env.role('existing', { allowed_kubernetes_namespaces: [ns], service_account_name: 'default', allowed_audiences: ['kubelease-test'] });
     const creds = await issue('existing', { ttl: '20m', audiences: 'kubelease-test' });
     expect(creds.data.service_account_name).toBe('default');
     expect(creds.data.service_account_namespace).toBe(ns);
@@ -102,6 +102,7 @@ describe('mode 2: bind an existing role', () => {
       allowed_kubernetes_namespaces: [ns],
       kubernetes_role_name: `kl-test-pod-reader-${ns}`,
       kubernetes_role_type: 'ClusterRole',
+      allow_cluster_role_binding: true,
     });
     const creds = await issue('bind-cluster', { cluster_role_binding: true });
     await eventually(async () => expect(await listPods(tokenOf(creds), otherNs)).toBe('allowed'));

@@ -75,6 +75,25 @@ const expireInPlace = (leaseId: string) =>
 
 const sweepNow = () => handleSweep({ getRemainingTimeInMillis: () => 60_000 });
 
+/** A role item edited in the console so that it breaks a rule (default TTL above the max). */
+const putBrokenRole = (name: string) =>
+  dynamoClient().send(
+    new PutItemCommand({
+      TableName: names.roles,
+      Item: {
+        mount: { S: MOUNT },
+        name: { S: name },
+        allowed_kubernetes_namespaces: { L: [{ S: ns }] },
+        service_account_name: { S: 'default' },
+        token_default_ttl: { N: '7200' },
+        token_max_ttl: { N: '3600' },
+        allowed_principals: { L: [{ S: 'arn:aws:iam::123456789012:role/ci-*' }] },
+      },
+    }),
+  );
+
+const installationId = async () => ((await call({ method: 'GET', path: '/v1/mounts', query: { list: 'true' } })).body.data as { installation_id: string }).installation_id;
+
 beforeAll(async () => {
   const bed = loadBed();
   Object.assign(process.env, { AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local' });
@@ -174,20 +193,7 @@ describe('roles', () => {
   });
 
   test('a role item broken in the console fails closed with 422 naming the item and field', async () => {
-    await dynamoClient().send(
-      new PutItemCommand({
-        TableName: names.roles,
-        Item: {
-          mount: { S: MOUNT },
-          name: { S: 'console-edit' },
-          allowed_kubernetes_namespaces: { L: [{ S: ns }] },
-          service_account_name: { S: 'default' },
-          token_default_ttl: { N: '7200' },
-          token_max_ttl: { N: '3600' },
-          allowed_principals: { L: [{ S: 'arn:aws:iam::123456789012:role/ci-*' }] },
-        },
-      }),
-    );
+    await putBrokenRole('console-edit');
     const res = await creds(CI, {}, 'console-edit');
     expect(res.status).toBe(422);
     expect(res.body.errors?.join(' ')).toMatch(/console-edit/);
@@ -282,7 +288,6 @@ describe('expiry paths', () => {
     const res = await creds();
     const leaseId = res.body.lease_id as string;
     const hash = (await rawLease(leaseId))?.lease_hash?.S as string;
-    await expireInPlace(leaseId);
     const orphanName = `kl-orphan-${uniqueSuffix()}`;
     await adminKubeConfig()
       .makeApiClient(k8s.CoreV1Api)
@@ -291,13 +296,21 @@ describe('expiry paths', () => {
         body: {
           metadata: {
             name: orphanName,
-            labels: { 'app.kubernetes.io/managed-by': 'kubelease', 'kubelease.io/lease': 'gone0000000000000000', 'kubelease.io/mount': MOUNT },
+            labels: {
+              'app.kubernetes.io/managed-by': 'kubelease',
+              'kubelease.io/lease': 'gone0000000000000000',
+              'kubelease.io/mount': MOUNT,
+              'kubelease.io/installation': await installationId(),
+            },
             annotations: { 'kubelease.io/expires-at': new Date(Date.now() + 3_600_000).toISOString() },
           },
         },
       });
     // older than the 1 s orphan grace set above, in whole seconds as creationTimestamp counts them
     await new Promise((r) => setTimeout(r, 2100));
+    // only now: DynamoDB Local's own TTL deletes an expired item within seconds, and the sweeper
+    // must find it lingering
+    await expireInPlace(leaseId);
     const report = await sweepNow();
     expect(report.failures).toEqual([]);
     expect(report.expiredLeases).toBeGreaterThanOrEqual(1);
@@ -328,6 +341,105 @@ describe('expiry paths', () => {
       .reduce((a, b) => a + b, 0);
     expect(expireDeleted + report.objectsDeleted).toBe(3);
     await eventually(async () => expect(await objectsOfLease(hash)).toEqual([]));
+  });
+});
+
+describe('issue 10 through the handlers, on DynamoDB Local', () => {
+  test('item 3: GET /v1/mounts shows the installation id; it is created once and labels every object', async () => {
+    const id = await installationId();
+    expect(id).toMatch(/^[a-z0-9]{16}$/);
+    expect(await installationId()).toBe(id);
+    const config = await dynamoClient().send(new GetItemCommand({ TableName: names.config, Key: { mount: { S: 'sys/installation' } } }));
+    expect(config.Item?.installation_id?.S).toBe(id);
+    const issued = await creds();
+    const hash = (await rawLease(issued.body.lease_id as string))?.lease_hash?.S as string;
+    const sa = await adminKubeConfig().makeApiClient(k8s.CoreV1Api).listNamespacedServiceAccount({ namespace: ns, labelSelector: `kubelease.io/lease=${hash}` });
+    expect(sa.items.map((i) => i.metadata?.labels?.['kubelease.io/installation'])).toEqual([id]);
+    await call({ method: 'PUT', path: '/v1/sys/leases/revoke', body: { lease_id: issued.body.lease_id } });
+  });
+
+  test('item 4: an oversized role is a 400 naming the field and limit; lease items stay small', async () => {
+    const big = await call({
+      method: 'POST',
+      path: `/v1/${MOUNT}/roles/big`,
+      body: { allowed_kubernetes_namespaces: ns, service_account_name: 'default', extra_annotations: { 'example.com/blob': 'x'.repeat(160_000) } },
+    });
+    expect(big.status).toBe(400);
+    expect(big.body.errors?.join(' ')).toMatch(/extra_annotations.*32768/);
+    const many = await call({
+      method: 'POST',
+      path: `/v1/${MOUNT}/roles/many`,
+      body: { allowed_kubernetes_namespaces: ns, service_account_name: 'default', allowed_principals: Array.from({ length: 4000 }, (_, i) => `arn:aws:iam::123456789012:role/r${i}`) },
+    });
+    expect(many.status).toBe(400);
+    expect(many.body.errors?.join(' ')).toMatch(/allowed_principals.*256/);
+
+    const annotated = await call({
+      method: 'POST',
+      path: `/v1/${MOUNT}/roles/annotated`,
+      body: {
+        allowed_kubernetes_namespaces: ns,
+        generated_role_rules: 'rules:\n- apiGroups: [""]\n  resources: ["pods"]\n  verbs: ["list"]\n',
+        extra_annotations: { 'example.com/note': 'n'.repeat(30_000) },
+        extra_labels: { team: 'payments' },
+        allowed_principals: 'arn:aws:iam::123456789012:role/ci-*',
+      },
+    });
+    expect(annotated.status).toBe(204);
+    const issued = await creds(CI, {}, 'annotated');
+    expect(issued.status).toBe(200);
+    const item = await rawLease(issued.body.lease_id as string);
+    expect(JSON.stringify(item).length).toBeLessThan(4096);
+    const hash = item?.lease_hash?.S as string;
+    expect(await objectsOfLease(hash)).toHaveLength(3);
+    const revoked = await call({ method: 'PUT', path: '/v1/sys/leases/revoke', arn: CI, body: { lease_id: issued.body.lease_id } });
+    expect(revoked.status).toBe(204);
+    expect(await objectsOfLease(hash)).toEqual([]);
+  });
+
+  test('item 5: over-long path parameters are 400s, never 502s', async () => {
+    const longRole = 'r'.repeat(1100);
+    const longMount = 'm'.repeat(2100);
+    for (const [arn, method, path, query] of [
+      [CI, 'POST', `/v1/${MOUNT}/creds/${longRole}`, undefined],
+      [CI, 'POST', `/v1/${longMount}/creds/gen`, undefined],
+      [ADMIN, 'GET', `/v1/${MOUNT}/roles/${longRole}`, undefined],
+      [ADMIN, 'GET', `/v1/${longMount}/roles`, { list: 'true' }],
+      [CI, 'GET', `/v1/${longMount}/leases`, { list: 'true' }],
+      [CI, 'GET', `/v1/${MOUNT}/leases/${longRole}`, { list: 'true' }],
+    ] as const) {
+      const res = await call({ method, path, arn, ...(query ? { query } : {}), body: { kubernetes_namespace: ns } });
+      expect([path.slice(0, 40), res.status]).toEqual([path.slice(0, 40), 400]);
+    }
+  });
+
+  test('item 6: a non-admin gets one answer for absent and not yours', async () => {
+    await putBrokenRole('broken-for-stranger');
+    const broken = await creds(STRANGER, {}, 'broken-for-stranger');
+    const missing = await creds(STRANGER, {}, 'no-such-role');
+    expect([broken.status, missing.status]).toEqual([403, 403]);
+    expect(broken.body.errors).toEqual(missing.body.errors?.map((e) => e.replace('"no-such-role"', '"broken-for-stranger"')));
+    expect(JSON.stringify(broken.body)).not.toContain('7200');
+    const unknownMount = await call({ method: 'GET', path: '/v1/nowhere/roles', arn: STRANGER, query: { list: 'true' } });
+    const knownMount = await call({ method: 'GET', path: `/v1/${MOUNT}/roles`, arn: STRANGER, query: { list: 'true' } });
+    expect([unknownMount.status, unknownMount.body.data]).toEqual([200, { keys: [] }]);
+    expect([knownMount.status, knownMount.body.data]).toEqual([200, { keys: [] }]);
+    const unknownLeases = await call({ method: 'GET', path: '/v1/nowhere/leases', arn: STRANGER, query: { list: 'true' } });
+    expect([unknownLeases.status, unknownLeases.body.data]).toEqual([200, { keys: [], key_info: {} }]);
+  });
+
+  test('item 13: revoking a revocable=false lease answers 200 with a warning', async () => {
+    const role = await call({
+      method: 'POST',
+      path: `/v1/${MOUNT}/roles/plain`,
+      body: { allowed_kubernetes_namespaces: ns, service_account_name: 'default', revocable: false, allowed_principals: 'arn:aws:iam::123456789012:role/ci-*' },
+    });
+    expect(role.status).toBe(204);
+    const issued = await creds(CI, {}, 'plain');
+    expect(issued.status).toBe(200);
+    const revoked = await call({ method: 'PUT', path: '/v1/sys/leases/revoke', arn: CI, body: { lease_id: issued.body.lease_id } });
+    expect(revoked.status).toBe(200);
+    expect((revoked.body.warnings as string[])[0]).toMatch(/not revocable.*stays valid until/);
   });
 });
 

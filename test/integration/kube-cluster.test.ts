@@ -40,7 +40,7 @@ const namespaces: string[] = [];
 const fixtures: { clusterRoles: string[]; clusterRoleBindings: string[] } = { clusterRoles: [], clusterRoleBindings: [] };
 
 afterAll(async () => {
-  for (const o of clusterScoped) await broker.delete(o).catch(() => undefined);
+  for (const o of clusterScoped) await broker.delete(o, { leaseHash: o.labels['kubelease.io/lease'] ?? '' }).catch(() => undefined);
   for (const ns of namespaces) await adminCore.deleteNamespace({ name: ns }).catch(() => undefined);
   for (const name of fixtures.clusterRoleBindings) await adminRbac.deleteClusterRoleBinding({ name }).catch(() => undefined);
   for (const name of fixtures.clusterRoles) await adminRbac.deleteClusterRole({ name }).catch(() => undefined);
@@ -167,7 +167,7 @@ describe('ClientNodeCluster as the broker', () => {
 
     // modes 2/3 revoke: deleting the generated SA kills the token; GC removes the owned Role/Binding
     const t2 = Date.now();
-    expect(await broker.delete({ kind: 'ServiceAccount', namespace: target, name })).toBe('deleted');
+    expect(await broker.delete({ kind: 'ServiceAccount', namespace: target, name }, { leaseHash: lease })).toBe('deleted');
     await Promise.all([
       eventually(async () => expect(await authenticates(issued.token)).toBe(401), { timeoutMs: 60_000, intervalMs: 250 }).then(() =>
         note(`SA deleted → its token rejected (401): ${Date.now() - t2} ms`),
@@ -180,8 +180,8 @@ describe('ClientNodeCluster as the broker', () => {
         { timeoutMs: 60_000, intervalMs: 100 },
       ).then(() => note(`SA deleted → GC removed the owned Role + RoleBinding: ${Date.now() - t2} ms`)),
     ]);
-    expect(await broker.delete({ kind: 'ServiceAccount', namespace: target, name })).toBe('absent');
-    expect(await broker.delete({ kind: 'RoleBinding', namespace: target, name })).toBe('absent');
+    expect(await broker.delete({ kind: 'ServiceAccount', namespace: target, name }, { leaseHash: lease })).toBe('absent');
+    expect(await broker.delete({ kind: 'RoleBinding', namespace: target, name }, { leaseHash: lease })).toBe('absent');
   }, SLOW);
 
   it('a token bound to an anchor Secret dies when the Secret is deleted; the ServiceAccount stays', async () => {
@@ -209,12 +209,12 @@ describe('ClientNodeCluster as the broker', () => {
     expect(await authenticates(issued.token)).toBe(200);
 
     const t0 = Date.now();
-    expect(await broker.delete({ kind: 'Secret', namespace: target, name: anchorName })).toBe('deleted');
+    expect(await broker.delete({ kind: 'Secret', namespace: target, name: anchorName }, { leaseHash: lease })).toBe('deleted');
     await eventually(async () => expect(await authenticates(issued.token)).toBe(401), { timeoutMs: 60_000, intervalMs: 250 });
     note(`anchor Secret deleted → bound token rejected (401): ${Date.now() - t0} ms`);
 
     expect(await broker.serviceAccountExists(target, saName)).toBe(true);
-    expect(await broker.delete({ kind: 'Secret', namespace: target, name: anchorName })).toBe('absent');
+    expect(await broker.delete({ kind: 'Secret', namespace: target, name: anchorName }, { leaseHash: lease })).toBe('absent');
   }, SLOW);
 
   it('listManaged finds labeled objects across namespaces and cluster-scoped ones, nothing else', async () => {
@@ -253,7 +253,7 @@ describe('ClientNodeCluster as the broker', () => {
     expect(foundCr?.annotations['kubelease.io/expires-at']).toBe('2030-01-01T00:00:00Z');
     expect(found.every((f) => f.labels['app.kubernetes.io/managed-by'] === 'kubelease')).toBe(true);
 
-    for (const o of [...objects].reverse()) expect(await broker.delete(o)).toBe('deleted');
+    for (const o of [...objects].reverse()) expect(await broker.delete(o, { leaseHash: lease })).toBe('deleted');
     expect((await broker.listManaged()).filter((m) => m.labels['kubelease.io/lease'] === lease)).toEqual([]);
   }, SLOW);
 

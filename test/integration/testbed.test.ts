@@ -41,7 +41,7 @@ const adminCore = admin.makeApiClient(k8s.CoreV1Api);
 const broker = brokerKubeConfig();
 const brokerCore = broker.makeApiClient(k8s.CoreV1Api);
 const brokerRbac = broker.makeApiClient(k8s.RbacAuthorizationV1Api);
-const brokerAuthn = broker.makeApiClient(k8s.AuthenticationV1Api);
+const adminAuthn = admin.makeApiClient(k8s.AuthenticationV1Api);
 
 afterAll(() => {
   if (measured.length) process.stderr.write(`\n[testbed proofs]\n${measured.map((m) => `  ${m}`).join('\n')}\n`);
@@ -67,8 +67,9 @@ function whoamiStatus(token: string): Promise<number> {
   );
 }
 
+/** TokenReview as the harness admin (the broker's ClusterRole has no tokenreviews: it never needs them). */
 async function tokenReview(token: string, audiences?: string[]): Promise<k8s.V1TokenReviewStatus> {
-  const r = await brokerAuthn.createTokenReview({ body: { spec: { token, ...(audiences ? { audiences } : {}) } } });
+  const r = await adminAuthn.createTokenReview({ body: { spec: { token, ...(audiences ? { audiences } : {}) } } });
   return r.status ?? {};
 }
 

@@ -12,6 +12,8 @@ export interface SignOptions {
   headers?: Record<string, string>;
   region?: string;
   signingDate?: Date;
+  /** the query to sign, when it must differ from how URLSearchParams reads url (e.g. a literal "+") */
+  query?: Record<string, string | string[]>;
 }
 
 /** Headers for fetch(): signed for `p` (unsigned when undefined), without `host` (fetch sets it). */
@@ -28,8 +30,8 @@ export async function signedHeaders(p: LocalPrincipal | undefined, o: SignOption
       service: 'execute-api',
       sha256: Sha256,
     });
-    const query: Record<string, string | string[]> = {};
-    for (const k of new Set(o.url.searchParams.keys())) {
+    const query: Record<string, string | string[]> = o.query ? { ...o.query } : {};
+    if (!o.query) for (const k of new Set(o.url.searchParams.keys())) {
       const all = o.url.searchParams.getAll(k);
       query[k] = all.length === 1 ? (all[0] as string) : all;
     }

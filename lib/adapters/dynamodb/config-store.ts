@@ -10,7 +10,13 @@ import { DeleteCommand, GetCommand, PutCommand, ScanCommand, type DynamoDBDocume
 import { unprocessable } from '../../domain/errors.js';
 import type { ClusterAuth, ClusterConfig } from '../../domain/types.js';
 import type { ConfigStore, SecretBox } from '../../ports.js';
-import { call } from './util.js';
+import { call, isConditionalCheckFailed, storeError } from './util.js';
+
+/**
+ * The deployment's installation id lives in the config table under this key: not a valid mount
+ * name, so it never collides with one, and list() leaves it out.
+ */
+export const INSTALLATION_KEY = 'sys/installation';
 
 export interface DynamoConfigStoreOptions {
   client: DynamoDBDocumentClient;
@@ -38,6 +44,8 @@ export class DynamoConfigStore implements ConfigStore {
   private readonly client: DynamoDBDocumentClient;
   private readonly table: string;
   private readonly box: SecretBox;
+  /** found once, the id never changes: warm containers read it once */
+  private installation: string | undefined;
 
   constructor(options: DynamoConfigStoreOptions) {
     this.client = options.client;
@@ -83,10 +91,45 @@ export class DynamoConfigStore implements ConfigStore {
           }),
         ),
       );
-      for (const it of page.Items ?? []) if (typeof it.mount === 'string') mounts.push(it.mount);
+      for (const it of page.Items ?? []) if (typeof it.mount === 'string' && it.mount !== INSTALLATION_KEY) mounts.push(it.mount);
       start = page.LastEvaluatedKey;
     } while (start);
     return mounts.sort();
+  }
+
+  async installationId(): Promise<string | undefined> {
+    if (this.installation) return this.installation;
+    const out = await call(this.table, 'GetItem', () =>
+      this.client.send(new GetCommand({ TableName: this.table, Key: { mount: INSTALLATION_KEY }, ConsistentRead: true })),
+    );
+    if (!out.Item) return undefined;
+    const id = out.Item.installation_id;
+    if (typeof id !== 'string' || id === '') throw unprocessable(`config ${INSTALLATION_KEY}: installation_id must be a non-empty string`);
+    this.installation = id;
+    return id;
+  }
+
+  async ensureInstallationId(create: () => string): Promise<string> {
+    const existing = await this.installationId();
+    if (existing) return existing;
+    const id = create();
+    try {
+      await this.client.send(
+        new PutCommand({
+          TableName: this.table,
+          Item: { mount: INSTALLATION_KEY, installation_id: id, created_at: new Date().toISOString() },
+          ConditionExpression: 'attribute_not_exists(mount)',
+        }),
+      );
+      this.installation = id;
+      return id;
+    } catch (e) {
+      if (!isConditionalCheckFailed(e)) throw storeError(this.table, 'PutItem', e);
+    }
+    // another container created it first: theirs is the one
+    const winner = await this.installationId();
+    if (!winner) throw unprocessable(`config ${INSTALLATION_KEY}: the item exists but could not be read back`);
+    return winner;
   }
 
   private async toItem(c: ClusterConfig): Promise<ConfigItem> {

@@ -14,7 +14,7 @@ import {
   type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import { conflict, unprocessable } from '../../domain/errors.js';
-import type { Plan } from '../../domain/plan.js';
+import { CLUSTER_SCOPED_KINDS, PLAN_KINDS, refOf, type ObjectRef, type PlanKind, type StoredPlan } from '../../domain/plan.js';
 import type { Lease, LeaseStatus } from '../../domain/types.js';
 import type { LeaseQuery, LeaseStore } from '../../ports.js';
 import { LEASES_BY_MOUNT_EXPIRY, LEASES_BY_MOUNT_ROLE } from './tables.js';
@@ -34,30 +34,47 @@ const STATUSES: readonly LeaseStatus[] = ['pending', 'active', 'revoking'];
 const isEmptyPlainObject = (v: unknown) =>
   typeof v === 'object' && v !== null && !Array.isArray(v) && Object.keys(v).length === 0;
 
+/** A list that may be empty, where an untyped stream value ({}) means [] (see unmarshallValue). */
+const listOf = (v: unknown): unknown => (isEmptyPlainObject(v) ? [] : v);
+
+const isString = (v: unknown): v is string => typeof v === 'string' && v !== '';
+
 /**
- * Lists that may be empty, where an untyped stream value ({}) means [] (see unmarshallValue).
- * Returns a normalized copy of the plan.
+ * The stored plan of an item, checked: every object a known kind with a name (and a namespace
+ * unless cluster-scoped), the token spec complete. Items written before plans were compacted
+ * also carry labels, annotations and rules per object: they are read as references.
  */
-function normalizePlan(plan: Plan): Plan {
-  const list = <T>(v: T[] | undefined): T[] | undefined => (isEmptyPlainObject(v) ? [] : v);
-  const listed = list(plan.objects);
-  if (!Array.isArray(listed)) return plan; // refused by the caller
-  const objects = listed.map((o) => {
-    if (typeof o !== 'object' || o === null || !o.rules) return o;
-    const rules = (list(o.rules) ?? []).map((r) => {
-      const out = { ...r, verbs: list(r.verbs) ?? [] };
-      for (const k of ['apiGroups', 'resources', 'resourceNames', 'nonResourceURLs'] as const) {
-        if (r[k] !== undefined) out[k] = list(r[k]);
-      }
-      return out;
-    });
-    return { ...o, rules };
+function storedPlanFrom(raw: unknown, bad: (field: string, want: string) => Error): StoredPlan {
+  if (typeof raw !== 'object' || raw === null) throw bad('plan', 'a map');
+  const plan = raw as { objects?: unknown; token?: unknown };
+  const objects = listOf(plan.objects);
+  if (!Array.isArray(objects)) throw bad('plan.objects', 'a list of maps');
+  const refs = objects.map((o: unknown, i): ObjectRef => {
+    const obj = (typeof o === 'object' && o !== null ? o : {}) as Record<string, unknown>;
+    const kind = obj.kind as PlanKind;
+    if (!PLAN_KINDS.includes(kind)) throw bad(`plan.objects[${i}].kind`, PLAN_KINDS.join('|'));
+    if (!isString(obj.name)) throw bad(`plan.objects[${i}].name`, 'a non-empty string');
+    if (CLUSTER_SCOPED_KINDS.includes(kind)) return { kind, name: obj.name };
+    if (!isString(obj.namespace)) throw bad(`plan.objects[${i}].namespace`, 'a non-empty string');
+    return { kind, namespace: obj.namespace, name: obj.name };
   });
-  const token =
-    typeof plan.token === 'object' && plan.token !== null
-      ? { ...plan.token, audiences: list(plan.token.audiences) ?? [] }
-      : plan.token;
-  return { ...plan, objects, token };
+  const token = (typeof plan.token === 'object' && plan.token !== null ? plan.token : undefined) as Record<string, unknown> | undefined;
+  if (!token) throw bad('plan.token', 'a map');
+  const sa = (token.serviceAccount ?? {}) as Record<string, unknown>;
+  if (!isString(sa.namespace) || !isString(sa.name)) throw bad('plan.token.serviceAccount', 'a map with namespace and name');
+  const audiences = listOf(token.audiences);
+  if (!Array.isArray(audiences) || !audiences.every((a) => typeof a === 'string')) throw bad('plan.token.audiences', 'a list of strings');
+  if (typeof token.expirationSeconds !== 'number') throw bad('plan.token.expirationSeconds', 'a number');
+  if (token.boundSecret !== undefined && !isString(token.boundSecret)) throw bad('plan.token.boundSecret', 'a string');
+  return {
+    objects: refs,
+    token: {
+      serviceAccount: { namespace: sa.namespace, name: sa.name },
+      audiences: audiences as string[],
+      expirationSeconds: token.expirationSeconds,
+      ...(token.boundSecret !== undefined ? { boundSecret: token.boundSecret } : {}),
+    },
+  };
 }
 
 /** Picks the Lease fields out of a stored item (drops role_lease), checking their types. */
@@ -76,13 +93,7 @@ export function leaseFromItem(item: Record<string, unknown>): Lease {
   };
   const status = item.status;
   if (typeof status !== 'string' || !STATUSES.includes(status as LeaseStatus)) throw bad('status', STATUSES.join('|'));
-  const rawPlan = item.plan;
-  if (typeof rawPlan !== 'object' || rawPlan === null) throw bad('plan', 'a map');
-  const plan = normalizePlan(rawPlan as Plan);
-  if (!Array.isArray(plan.objects) || !plan.objects.every((o) => typeof o === 'object' && o !== null)) {
-    throw bad('plan.objects', 'a list of maps');
-  }
-  if (typeof plan.token !== 'object' || plan.token === null) throw bad('plan.token', 'a map');
+  const plan = storedPlanFrom(item.plan, bad);
   return {
     lease_id: str('lease_id'),
     lease_hash: str('lease_hash'),
@@ -97,6 +108,13 @@ export function leaseFromItem(item: Record<string, unknown>): Lease {
     service_account_name: str('service_account_name'),
   };
 }
+
+/** The item a lease is stored as: the Lease fields, its plan as references only, and the GSI sort key. */
+export const leaseItem = (lease: Lease): Record<string, unknown> => ({
+  ...lease,
+  plan: { objects: lease.plan.objects.map(refOf), token: lease.plan.token },
+  role_lease: roleLease(lease.role, lease.lease_id),
+});
 
 /** A lease from a DynamoDB stream image (OLD_IMAGE of a REMOVE), for the expire handler. */
 export function leaseFromImage(image: Record<string, AttributeValue>): Lease {
@@ -119,7 +137,7 @@ export class DynamoLeaseStore implements LeaseStore {
       await this.client.send(
         new PutCommand({
           TableName: this.table,
-          Item: { ...lease, role_lease: roleLease(lease.role, lease.lease_id) },
+          Item: leaseItem(lease),
           ConditionExpression: 'attribute_not_exists(lease_id)',
         }),
       );

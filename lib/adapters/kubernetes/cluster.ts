@@ -26,10 +26,10 @@ import {
   type V1OwnerReference,
   type V1PolicyRule,
 } from '@kubernetes/client-node';
-import type { AccessCheck, IssuedToken, KubeCluster, ManagedObject } from '../../ports.js';
+import type { AccessCheck, DeleteGuard, IssuedToken, KubeCluster, ManagedObject } from '../../ports.js';
 import type { ObjectRef, PlanKind, PlanObject, PolicyRule } from '../../domain/plan.js';
 import { KubeleaseError } from '../../domain/errors.js';
-import { LABEL_LEASE } from '../../domain/labels.js';
+import { LABEL_INSTALLATION, LABEL_LEASE } from '../../domain/labels.js';
 import { withRetries, type RetryPolicy } from '../retry.js';
 import { hasStatus, kubeRetryDecision, mapKubeError, type KubeOperation } from './errors.js';
 
@@ -343,20 +343,18 @@ export class ClientNodeCluster implements KubeCluster {
   }
 
   /**
-   * With a guard, only an object labeled with that lease is deleted, and exactly the one that was
-   * read (uid precondition): a name collision never deletes an object kubelease does not own.
+   * Only an object labeled with the guard's lease (and not with another installation) is
+   * deleted, and exactly the one that was read (uid precondition): a name collision never deletes
+   * an object kubelease does not own.
    */
-  async delete(ref: ObjectRef, guard?: { leaseHash: string }): Promise<'deleted' | 'absent'> {
+  async delete(ref: ObjectRef, guard: DeleteGuard): Promise<'deleted' | 'absent'> {
     const namespace = ClientNodeCluster.namespaceOf(ref);
-    const p: { name: string; propagationPolicy: string; body?: { preconditions: { uid: string } } } = {
-      name: ref.name,
-      propagationPolicy: 'Background',
-    };
-    if (guard) {
-      const current = await this.readObject(ref);
-      if (!current || current.metadata?.labels?.[LABEL_LEASE] !== guard.leaseHash || !current.metadata.uid) return 'absent';
-      p.body = { preconditions: { uid: current.metadata.uid } };
-    }
+    const current = await this.readObject(ref);
+    const labels = current?.metadata?.labels ?? {};
+    const uid = current?.metadata?.uid;
+    const otherInstallation = guard.installation !== undefined && labels[LABEL_INSTALLATION] !== undefined && labels[LABEL_INSTALLATION] !== guard.installation;
+    if (!current || !uid || !guard.leaseHash || labels[LABEL_LEASE] !== guard.leaseHash || otherInstallation) return 'absent';
+    const p = { name: ref.name, propagationPolicy: 'Background', body: { preconditions: { uid } } };
     const op: KubeOperation = { verb: 'delete', resource: RESOURCE[ref.kind], namespace: namespace || undefined, name: ref.name };
     const remove = this.read(op, async () => {
       switch (ref.kind) {
@@ -376,7 +374,7 @@ export class ClientNodeCluster implements KubeCluster {
     });
     // A uid precondition that fails (409) means the object read was replaced meanwhile: not ours.
     const done = await remove.catch((err: unknown) => {
-      if (guard && err instanceof KubeleaseError && err.kind === 'conflict') return undefined;
+      if (err instanceof KubeleaseError && err.kind === 'conflict') return undefined;
       throw err;
     });
     return done === undefined ? 'absent' : 'deleted';

@@ -4,6 +4,7 @@
  * `failNext(method, error)` makes the next call of a method throw (rollback paths in tests).
  */
 import { conflict } from '../../domain/errors.js';
+import { refOf } from '../../domain/plan.js';
 import type { ClusterConfig, Lease, LeaseStatus } from '../../domain/types.js';
 import type { ConfigStore, LeaseQuery, LeaseStore, RoleStore } from '../../ports.js';
 
@@ -45,6 +46,16 @@ export class MemoryConfigStore extends Faults<keyof ConfigStore> implements Conf
   async list(): Promise<string[]> {
     this.fault('list');
     return [...this.items.keys()].sort();
+  }
+  installation: string | undefined;
+  async installationId(): Promise<string | undefined> {
+    this.fault('installationId');
+    return this.installation;
+  }
+  async ensureInstallationId(create: () => string): Promise<string> {
+    this.fault('ensureInstallationId');
+    this.installation ??= create();
+    return this.installation;
   }
 }
 
@@ -94,7 +105,7 @@ export class MemoryLeaseStore extends Faults<keyof LeaseStore> implements LeaseS
   async create(lease: Lease): Promise<void> {
     this.fault('create');
     if (this.items.has(lease.lease_id)) throw conflict(`lease ${lease.lease_id} already exists`);
-    this.items.set(lease.lease_id, stored(lease));
+    this.items.set(lease.lease_id, stored({ ...lease, plan: { objects: lease.plan.objects.map(refOf), token: lease.plan.token } }));
   }
   async get(leaseId: string): Promise<Lease | undefined> {
     this.fault('get');

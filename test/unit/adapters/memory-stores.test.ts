@@ -22,7 +22,7 @@ const lease = (id: string, over: Partial<Lease> = {}): Lease => ({
   expires_at: 2000,
   service_account_name: `kl-ci-${id}`,
   plan: {
-    objects: [{ kind: 'ServiceAccount', namespace: 'default', name: `kl-ci-${id}`, labels: { a: 'b' }, annotations: {} }],
+    objects: [{ kind: 'ServiceAccount', namespace: 'default', name: `kl-ci-${id}` }],
     token: { serviceAccount: { namespace: 'default', name: `kl-ci-${id}` }, audiences: [], expirationSeconds: 600 },
   },
   ...over,
@@ -66,10 +66,10 @@ describe('MemoryLeaseStore', () => {
     const l = lease('a');
     await s.create(l);
     l.status = 'active';
-    l.plan.objects[0]!.labels.a = 'changed';
+    l.plan.objects[0]!.name = 'changed';
     const got = (await s.get(l.lease_id))!;
     expect(got.status).toBe('pending');
-    expect(got.plan.objects[0]!.labels.a).toBe('b');
+    expect(got.plan.objects[0]!.name).toBe('kl-ci-a');
     got.namespace = 'x';
     expect((await s.get(l.lease_id))!.namespace).toBe('default');
   });

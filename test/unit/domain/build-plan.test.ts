@@ -21,9 +21,9 @@ const roles = {
   sa: mergeRole('ci@Team.x', undefined, { ...base, service_account_name: 'deployer' }),
   saNoRevoke: mergeRole('r', undefined, { ...base, service_account_name: 'deployer', revocable: false }),
   bindRole: mergeRole('r', undefined, { ...base, kubernetes_role_name: 'edit' }),
-  bindCluster: mergeRole('r', undefined, { ...base, kubernetes_role_name: 'view', kubernetes_role_type: 'ClusterRole' }),
+  bindCluster: mergeRole('r', undefined, { ...base, kubernetes_role_name: 'view', kubernetes_role_type: 'ClusterRole', allow_cluster_role_binding: true }),
   genRole: mergeRole('r', undefined, { ...base, generated_role_rules: RULES }),
-  genCluster: mergeRole('r', undefined, { ...base, generated_role_rules: RULES, kubernetes_role_type: 'ClusterRole' }),
+  genCluster: mergeRole('r', undefined, { ...base, generated_role_rules: RULES, kubernetes_role_type: 'ClusterRole', allow_cluster_role_binding: true }),
 };
 const input = (role: Role, clusterRoleBinding = false): BuildPlanInput => ({
   mount: 'prod',
@@ -33,6 +33,7 @@ const input = (role: Role, clusterRoleBinding = false): BuildPlanInput => ({
   ttl: 1800,
   audiences: ['aud'],
   leaseHash: 'abc123',
+  installation: 'inst0123456789ab',
   generatedName: 'kl-r-xyz',
   expiresAt,
 });
@@ -129,7 +130,14 @@ describe('labels and annotations', () => {
       extra_annotations: { [ANNOTATION_EXPIRES_AT]: 'never' },
     };
     for (const o of buildPlan(input(forged)).objects) {
-      expect(o.labels).toEqual({ [LABEL_MANAGED_BY]: 'kubelease', [LABEL_LEASE]: 'abc123', [LABEL_ROLE]: 'r', [LABEL_MOUNT]: 'prod', keep: 'me' });
+      expect(o.labels).toEqual({
+        [LABEL_MANAGED_BY]: 'kubelease',
+        [LABEL_LEASE]: 'abc123',
+        [LABEL_ROLE]: 'r',
+        [LABEL_MOUNT]: 'prod',
+        'kubelease.io/installation': 'inst0123456789ab',
+        keep: 'me',
+      });
       expect(o.annotations[ANNOTATION_EXPIRES_AT]).toBe('2025-06-01T12:00:00Z');
     }
   });

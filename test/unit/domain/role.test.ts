@@ -248,6 +248,7 @@ describe('roleReadView', () => {
       token_max_ttl: 86400,
       token_default_ttl: 0,
       token_default_audiences: [],
+      allowed_audiences: [],
       service_account_name: 'default',
       kubernetes_role_name: '',
       kubernetes_role_type: 'Role',
@@ -258,6 +259,7 @@ describe('roleReadView', () => {
       additional_metadata: { labels: { a: 'b' }, annotations: {} },
       allowed_principals: [],
       revocable: true,
+      allow_cluster_role_binding: false,
       mode: 'existing_service_account',
     });
   });

@@ -1,10 +1,10 @@
-import { FixedClock, MemoryConfigStore, MemoryLeaseStore, MemoryRoleStore, randomIds } from '../../../lib/adapters/memory/index.js';
+import type { FixedClock, MemoryLeaseStore } from '../../../lib/adapters/memory/index.js';
 import { failure } from '../../support/failure.js';
 import {
-  defaultSettings,
   deleteConfig,
   issueCreds,
   listLeases,
+  listMounts,
   lookupLease,
   requiredPermissions,
   revokeLease,
@@ -13,9 +13,8 @@ import {
   writeRole,
   type EngineDeps,
 } from '../../../lib/engine/index.js';
-import { factoryOf, RecordingCluster } from './fake-cluster.js';
+import { FAKE_ADMIN as ADMIN, memoryDeployment, type RecordingCluster } from './fake-cluster.js';
 
-const ADMIN = { arn: 'arn:aws:iam::111111111111:user/admin' };
 const CI = { arn: 'arn:aws:sts::111111111111:assumed-role/ci/run-1' };
 const CI_NEXT_RUN = { arn: 'arn:aws:sts::111111111111:assumed-role/ci/run-2' };
 const OTHER = { arn: 'arn:aws:sts::111111111111:assumed-role/deploy/run-1' };
@@ -24,20 +23,8 @@ const JWT = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln';
 let cluster: RecordingCluster;
 let deps: EngineDeps & { leases: MemoryLeaseStore; clock: FixedClock };
 
-
 beforeEach(async () => {
-  const clock = new FixedClock(new Date('2026-11-25T12:00:00Z'));
-  cluster = new RecordingCluster(() => clock.now().getTime());
-  deps = {
-    configs: new MemoryConfigStore(),
-    roles: new MemoryRoleStore(),
-    leases: new MemoryLeaseStore(),
-    kube: factoryOf(cluster),
-    clock,
-    ids: randomIds,
-    settings: { ...defaultSettings, adminPrincipals: [ADMIN.arn] },
-  };
-  await writeConfig(deps, { mount: 'c1', caller: ADMIN, body: { kubernetes_host: 'https://127.0.0.1:6443', service_account_jwt: JWT } });
+  ({ deps, cluster } = await memoryDeployment());
   await writeRole(deps, {
     mount: 'c1',
     name: 'gen',
@@ -52,6 +39,7 @@ beforeEach(async () => {
   });
 });
 
+const installation = async () => (await listMounts(deps, { caller: ADMIN })).installation_id;
 const issue = (role = 'gen', caller = CI, body: Record<string, unknown> = {}) =>
   issueCreds(deps, { mount: 'c1', roleName: role, caller, body });
 
@@ -149,7 +137,7 @@ describe('sweep', () => {
       kind: 'ServiceAccount',
       namespace: 'team',
       name: 'stray',
-      labels: { 'kubelease.io/lease': 'nolease', 'kubelease.io/mount': 'c1' },
+      labels: { 'kubelease.io/lease': 'nolease', 'kubelease.io/mount': 'c1', 'kubelease.io/installation': await installation() },
       annotations: {},
     });
     const report = await sweep(deps, { deadline: new Date(deps.clock.now().getTime() + 60_000) });
@@ -168,7 +156,7 @@ describe('sweep', () => {
   test('leaves young unlabeled-lease objects alone (issue in flight)', async () => {
     cluster.objects.set('ServiceAccount/team/young', {
       kind: 'ServiceAccount', namespace: 'team', name: 'young',
-      labels: { 'kubelease.io/lease': 'inflight', 'kubelease.io/mount': 'c1' }, annotations: {},
+      labels: { 'kubelease.io/lease': 'inflight', 'kubelease.io/mount': 'c1', 'kubelease.io/installation': await installation() }, annotations: {},
       createdAt: deps.clock.now(),
     });
     const report = await sweep(deps, { deadline: new Date(deps.clock.now().getTime() + 60_000) });

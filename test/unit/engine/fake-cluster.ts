@@ -1,9 +1,13 @@
 /** A recording fake of OUR KubeCluster port (not of Kubernetes): for engine flow tests only. */
+import { FixedClock, MemoryConfigStore, MemoryLeaseStore, MemoryRoleStore, randomIds } from '../../../lib/adapters/memory/index.js';
 import type { ClusterConfig, ObjectRef, PlanObject } from '../../../lib/domain/index.js';
-import type { AccessCheck, IssuedToken, KubeClientFactory, KubeCluster, ManagedObject } from '../../../lib/ports.js';
+import { defaultSettings, writeConfig, type EngineDeps, type EngineSettings } from '../../../lib/engine/index.js';
+import type { AccessCheck, DeleteGuard, IssuedToken, KubeClientFactory, KubeCluster, ManagedObject } from '../../../lib/ports.js';
 
 export class RecordingCluster implements KubeCluster {
   calls: string[] = [];
+  /** deletes that came without a guard: none may (issue 10, item 11) */
+  unguardedDeletes = 0;
   objects = new Map<string, ManagedObject>();
   failOn: ((op: string, kind?: string) => Error | undefined) | undefined;
   namespaces: Record<string, Record<string, string>> = { team: { stage: 'dev' }, other: {} };
@@ -21,12 +25,15 @@ export class RecordingCluster implements KubeCluster {
     this.objects.set(`${o.kind}/${o.namespace ?? ''}/${o.name}`, { kind: o.kind, name: o.name, labels: o.labels, annotations: o.annotations, ...(o.namespace ? { namespace: o.namespace } : {}) });
     return { uid: `uid-${++this.uid}` };
   }
-  async delete(ref: ObjectRef, guard?: { leaseHash: string }) {
+  async delete(ref: ObjectRef, guard?: DeleteGuard) {
     this.calls.push(`delete ${ref.kind}`);
+    if (!guard) this.unguardedDeletes++;
     this.check('delete', ref.kind);
     const key = `${ref.kind}/${ref.namespace ?? ''}/${ref.name}`;
     const current = this.objects.get(key);
-    if (!current || (guard && current.labels['kubelease.io/lease'] !== guard.leaseHash)) return 'absent' as const;
+    const installation = current?.labels['kubelease.io/installation'];
+    const otherInstallation = guard?.installation !== undefined && installation !== undefined && installation !== guard.installation;
+    if (!current || !guard || current.labels['kubelease.io/lease'] !== guard.leaseHash || otherInstallation) return 'absent' as const;
     this.objects.delete(key);
     return 'deleted' as const;
   }
@@ -53,3 +60,30 @@ export class RecordingCluster implements KubeCluster {
 }
 
 export const factoryOf = (cluster: KubeCluster): KubeClientFactory => ({ forCluster: async (_c: ClusterConfig) => cluster });
+
+export const FAKE_ADMIN = { arn: 'arn:aws:iam::111111111111:user/admin' };
+const FAKE_JWT = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln';
+
+export type MemoryDeps = EngineDeps & { configs: MemoryConfigStore; roles: MemoryRoleStore; leases: MemoryLeaseStore; clock: FixedClock };
+
+/**
+ * One deployment on in-memory stores (our ports) reaching `cluster`, FAKE_ADMIN its admin, with
+ * mount c1 configured. Tests that share a cluster between deployments pass the same one.
+ */
+export async function memoryDeployment(
+  opts: { clock?: FixedClock; cluster?: RecordingCluster; settings?: Partial<EngineSettings> } = {},
+): Promise<{ deps: MemoryDeps; cluster: RecordingCluster; clock: FixedClock }> {
+  const clock = opts.clock ?? new FixedClock(new Date('2026-11-25T12:00:00Z'));
+  const cluster = opts.cluster ?? new RecordingCluster(() => clock.now().getTime());
+  const deps: MemoryDeps = {
+    configs: new MemoryConfigStore(),
+    roles: new MemoryRoleStore(),
+    leases: new MemoryLeaseStore(),
+    kube: factoryOf(cluster),
+    clock,
+    ids: randomIds,
+    settings: { ...defaultSettings, adminPrincipals: [FAKE_ADMIN.arn], ...opts.settings },
+  };
+  await writeConfig(deps, { mount: 'c1', caller: FAKE_ADMIN, body: { kubernetes_host: 'https://127.0.0.1:6443', service_account_jwt: FAKE_JWT } });
+  return { deps, cluster, clock };
+}

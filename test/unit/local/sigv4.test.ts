@@ -5,7 +5,8 @@
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
-import { MESSAGES, parseQuery, verifySigV4, type IncomingSignedRequest, type SigV4Secret } from '../../../lib/local/sigv4.js';
+import { createHash } from 'node:crypto';
+import { authenticateHeaders, MESSAGES, parseQuery, verifySigV4, type IncomingSignedRequest, type SigV4Secret } from '../../../lib/local/sigv4.js';
 
 const admin: SigV4Secret & { name: string } = {
   name: 'admin',
@@ -140,9 +141,35 @@ describe('verifySigV4, header form', () => {
     expect(await verify(bare)).toEqual({ ok: false, status: 403, message: 'Missing Authentication Token' });
     const s3 = await verify(await signed({}, admin, { service: 's3' }));
     expect(!s3.ok && s3.message).toBe("Credential should be scoped to correct service: 'execute-api'.");
-    const req = await signed({ body: '{}' });
-    const res = await verify({ ...req, headers: { ...req.headers, 'x-amz-content-sha256': 'ab'.repeat(32) } });
+    // signed with a declared payload hash that is not the body's
+    const declaredForOther = createHash('sha256').update('{}').digest('hex');
+    const req = await signed({ body: '{"a":1}', headers: { 'x-amz-content-sha256': declaredForOther } });
+    const res = await verify(req);
     expect(!res.ok && res.message).toBe(MESSAGES.contentSha);
+    // a declared hash changed after signing breaks the signature, before any body is looked at
+    const tampered = await verify({ ...(await signed({ body: '{}' })), headers: { ...req.headers, 'x-amz-content-sha256': 'ab'.repeat(32) } });
+    expect(!tampered.ok && tampered.message).toBe(MESSAGES.mismatch);
+  });
+
+  test('headers are authenticated before the body: unknown keys and stale dates never reach finish()', async () => {
+    const unknown = await signed({ body: '{}' }, { ...admin, access_key_id: 'AKIAUNKNOWN000000000' });
+    const { body: _b, ...head } = unknown;
+    expect(await authenticateHeaders(head, lookup, { now: NOW })).toEqual({ ok: false, status: 403, message: MESSAGES.invalidToken });
+    const good = await signed({ body: '{"x":1}' });
+    const { body: _g, ...goodHead } = good;
+    const check = await authenticateHeaders(goodHead, lookup, { now: NOW });
+    expect(check.ok).toBe(true);
+    if (check.ok) {
+      expect((await check.finish(Buffer.from('{"x":1}'))).ok).toBe(true);
+      expect((await check.finish(Buffer.from('{"x":2}'))).ok).toBe(false);
+    }
+  });
+
+  test('paths a signer would normalise do not verify', async () => {
+    const req = await signed({ method: 'GET', path: '/v1/local/roles', query: { list: 'true' } });
+    for (const path of ['/v1/local/roles/.', '/v1/local//roles', '/v1/local/roles/x/..', '/v1/local/roles/']) {
+      expect(await verify({ ...req, path })).toEqual({ ok: false, status: 403, message: MESSAGES.mismatch });
+    }
   });
 
   test('rejects malformed Authorization headers with a message naming the problem', async () => {
