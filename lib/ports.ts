@@ -33,6 +33,12 @@ export interface LeaseQuery {
   /** only leases whose expires_at < this epoch second */
   expiredBefore?: number;
   limit?: number;
+  /**
+   * Items that cannot be read as a lease (edited in the console) are skipped and handed here;
+   * without it the first one fails the whole call (422), as it should for a caller that must
+   * see every lease (a config delete).
+   */
+  onUnreadable?: (item: { lease_id: string; lease_hash?: string }, problems: string[]) => void;
 }
 
 export interface LeaseStore {

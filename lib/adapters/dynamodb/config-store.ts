@@ -7,7 +7,7 @@
  *   service_account_jwt_ciphertext | eks_cluster_name, eks_region, role_arn?, external_id?
  */
 import { DeleteCommand, GetCommand, PutCommand, ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { unprocessable } from '../../domain/errors.js';
+import { isKubeleaseError, unprocessable } from '../../domain/errors.js';
 import type { ClusterAuth, ClusterConfig } from '../../domain/types.js';
 import type { ConfigStore, SecretBox } from '../../ports.js';
 import { call, isConditionalCheckFailed, storeError } from './util.js';
@@ -156,6 +156,15 @@ export class DynamoConfigStore implements ConfigStore {
     };
   }
 
+  private async openJwt(mount: string, sealed: string): Promise<string> {
+    try {
+      return await this.box.open(sealed, jwtContext(mount));
+    } catch (e) {
+      if (isKubeleaseError(e) && e.kind === 'unprocessable') throw unprocessable(`config ${mount}: service_account_jwt_ciphertext: ${e.message}`);
+      throw e;
+    }
+  }
+
   private async fromItem(item: Record<string, unknown>): Promise<ClusterConfig> {
     const mount = item.mount as string;
     const str = (field: string, optional = false): string => {
@@ -173,7 +182,7 @@ export class DynamoConfigStore implements ConfigStore {
     let auth: ClusterAuth;
     if (item.auth_kind === 'service_account_jwt') {
       const sealed = str('service_account_jwt_ciphertext');
-      auth = { kind: 'service_account_jwt', service_account_jwt: await this.box.open(sealed, jwtContext(mount)) };
+      auth = { kind: 'service_account_jwt', service_account_jwt: await this.openJwt(mount, sealed) };
     } else if (item.auth_kind === 'eks') {
       const roleArn = str('role_arn', true);
       const externalId = str('external_id', true);

@@ -13,7 +13,7 @@ import {
   type DynamoDBDocumentClient,
   type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
-import { conflict, unprocessable } from '../../domain/errors.js';
+import { conflict, isKubeleaseError, unprocessable } from '../../domain/errors.js';
 import { CLUSTER_SCOPED_KINDS, PLAN_KINDS, refOf, type ObjectRef, type PlanKind, type StoredPlan } from '../../domain/plan.js';
 import type { Lease, LeaseStatus } from '../../domain/types.js';
 import type { LeaseQuery, LeaseStore } from '../../ports.js';
@@ -248,7 +248,12 @@ export class DynamoLeaseStore implements LeaseStore {
       );
       for (const it of page.Items ?? []) {
         if (limit !== undefined && leases.length >= limit) break;
-        leases.push(leaseFromItem(it));
+        try {
+          leases.push(leaseFromItem(it));
+        } catch (e) {
+          if (!query.onUnreadable || !isKubeleaseError(e) || e.kind !== 'unprocessable') throw e;
+          query.onUnreadable({ lease_id: String(it.lease_id), ...(typeof it.lease_hash === 'string' ? { lease_hash: it.lease_hash } : {}) }, e.errors);
+        }
       }
       start = page.LastEvaluatedKey;
     } while (start && (limit === undefined || leases.length < limit));

@@ -62,7 +62,16 @@ class Collector {
    * Values are checked as lines arrive: the known values are registered before anything can print
    * them (bed and local credentials at install), and issued tokens are JWTs, caught by their shape.
    */
+  private readonly last: string[] = [];
+
+  /** the last `n` lines seen (any source), oldest first */
+  recent(n: number): string[] {
+    return this.last.slice(-n);
+  }
+
   private scan(source: string, line: string): void {
+    this.last.push(line.length > 2000 ? line.slice(0, 2000) : line);
+    if (this.last.length > 500) this.last.splice(0, this.last.length - 500);
     for (const [value, label] of this.secrets) if (line.includes(value)) this.hits.push(`${source}: ${label}: ${redacted(line)}`);
     if (JWT_SHAPE.test(line)) this.hits.push(`${source}: JWT-shaped string: ${redacted(line)}`);
     if (EKS_TOKEN_SHAPE.test(line)) this.hits.push(`${source}: EKS token: ${redacted(line)}`);
