@@ -45,7 +45,10 @@ export interface LeaseStore {
   /** fails with conflict if the id exists */
   create(lease: Lease): Promise<void>;
   get(leaseId: string): Promise<Lease | undefined>;
-  /** conditional on the current status; returns false when the condition failed */
+  /**
+   * Conditional on the current status; false when the condition failed, unless the item already
+   * holds the patched status (and expiry): a retried attempt that landed the first time.
+   */
   transition(leaseId: string, from: LeaseStatus[], patch: Partial<Pick<Lease, 'status' | 'expires_at'>>): Promise<boolean>;
   /** conditional delete; returns false when already gone */
   delete(leaseId: string): Promise<boolean>;

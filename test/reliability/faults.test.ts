@@ -328,6 +328,31 @@ describe('bounded retries where client-node has none', () => {
   }, T);
 });
 
+describe('a DynamoDB write that landed but whose answer was lost, then retried by the SDK', () => {
+  // the harness's DynamoDB client gives up on an attempt after 700 ms; the answer comes at 1 500
+  const late: Fault = { kind: 'late', ms: 1_500 };
+
+  test('the lease write (conditional put): the retry finds its own item, the issuance goes on', async () => {
+    b.ddb.reset();
+    b.ddb.plan([{ match: /^PutItem .*-leases$/, fault: late }]);
+    const res = await b.creds('gen');
+    expect({ status: res.status, errors: res.body.errors }).toEqual({ status: 200, errors: undefined });
+    expect(b.ddb.calls.filter((c) => /^PutItem .*-leases$/.test(c.signature)).length).toBe(2);
+    counts.injected++;
+    expect((await b.revoke(res.body.lease_id!)).status).toBe(204);
+  }, T);
+
+  test('the activation (conditional update): the retry finds the lease active, the token is handed out', async () => {
+    b.ddb.reset();
+    b.ddb.plan([{ match: /^UpdateItem .*-leases$/, fault: late }]);
+    const res = await b.creds('sa');
+    expect({ status: res.status, errors: res.body.errors }).toEqual({ status: 200, errors: undefined });
+    counts.injected++;
+    expect((await b.rawLease(res.body.lease_id!))?.status?.S).toBe('active');
+    expect((await b.revoke(res.body.lease_id!)).status).toBe(204);
+  }, T);
+});
+
 test('a DynamoDB call that never answers is abandoned within seconds and retried, with the production client settings', async () => {
   const deps = depsFromEnv(b.env);
   b.ddb.reset();

@@ -142,16 +142,25 @@ export class DynamoLeaseStore implements LeaseStore {
         }),
       );
     } catch (e) {
-      if (isConditionalCheckFailed(e)) throw conflict(`lease ${lease.lease_id} already exists`);
-      throw storeError(this.table, 'PutItem', e);
+      if (!isConditionalCheckFailed(e)) throw storeError(this.table, 'PutItem', e);
+      // The SDK retries an attempt whose answer was lost (a timeout, a dropped connection): the
+      // item it then finds may be its own first attempt's, not a collision.
+      const stored = await this.rawItem(lease.lease_id);
+      if (stored?.lease_hash === lease.lease_hash && stored.caller_arn === lease.caller_arn && stored.issued_at === lease.issued_at) return;
+      throw conflict(`lease ${lease.lease_id} already exists`);
     }
   }
 
-  async get(leaseId: string): Promise<Lease | undefined> {
+  private async rawItem(leaseId: string): Promise<Record<string, unknown> | undefined> {
     const out = await call(this.table, 'GetItem', () =>
       this.client.send(new GetCommand({ TableName: this.table, Key: { lease_id: leaseId }, ConsistentRead: true })),
     );
-    return out.Item ? leaseFromItem(out.Item) : undefined;
+    return out.Item;
+  }
+
+  async get(leaseId: string): Promise<Lease | undefined> {
+    const item = await this.rawItem(leaseId);
+    return item ? leaseFromItem(item) : undefined;
   }
 
   async transition(
@@ -188,8 +197,15 @@ export class DynamoLeaseStore implements LeaseStore {
       );
       return true;
     } catch (e) {
-      if (isConditionalCheckFailed(e)) return false;
-      throw storeError(this.table, 'UpdateItem', e);
+      if (!isConditionalCheckFailed(e)) throw storeError(this.table, 'UpdateItem', e);
+      // as in create: a retried attempt may find the item already as it would have left it
+      const stored = await this.rawItem(leaseId);
+      const applied =
+        stored !== undefined &&
+        patch.status !== undefined &&
+        stored.status === patch.status &&
+        (patch.expires_at === undefined || stored.expires_at === patch.expires_at);
+      return applied;
     }
   }
 

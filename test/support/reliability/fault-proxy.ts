@@ -14,6 +14,8 @@
  *   reset   the client connection is reset (RST) before anything is forwarded
  *   stall   nothing is answered until the client gives up (or `maxMs`), nothing forwarded
  *   delay   forwarded after `ms` (+ up to `jitterMs` at random), to line up or shuffle races
+ *   late    forwarded at once, its answer held for `ms`: the server did the work, the client
+ *           (past its timeout) never hears of it and tries again
  *   pass    forwarded untouched (the default)
  *
  * Listens on 127.0.0.1 only; close() drops every connection, stalled ones included.
@@ -28,6 +30,7 @@ export type Fault =
   | { kind: 'reset' }
   | { kind: 'stall'; maxMs?: number }
   | { kind: 'delay'; ms: number; jitterMs?: number }
+  | { kind: 'late'; ms: number }
   | { kind: 'pass' };
 
 export type Flavor = 'kubernetes' | 'dynamodb';
@@ -260,7 +263,7 @@ export class FaultProxy {
       default:
         break;
     }
-    this.forward(req, res, body, done);
+    this.forward(req, res, body, done, fault?.kind === 'late' ? fault.ms : 0);
   }
 
   private answer(res: ServerResponse, status: number, retryAfterSeconds?: number): void {
@@ -286,7 +289,7 @@ export class FaultProxy {
     );
   }
 
-  private forward(req: IncomingMessage, res: ServerResponse, body: Buffer, done: (status?: number) => void): void {
+  private forward(req: IncomingMessage, res: ServerResponse, body: Buffer, done: (status?: number) => void, holdMs = 0): void {
     const mod = this.target.protocol === 'https:' ? https : http;
     const headers = { ...req.headers, host: this.target.host };
     delete headers.connection;
@@ -301,10 +304,19 @@ export class FaultProxy {
         agent: this.agent,
       },
       (up) => {
-        res.writeHead(up.statusCode ?? 502, up.headers);
-        up.pipe(res);
-        up.on('end', () => done(up.statusCode));
-        up.on('error', () => res.destroy());
+        const answer = () => {
+          if (res.destroyed) {
+            up.resume();
+            done(up.statusCode);
+            return;
+          }
+          res.writeHead(up.statusCode ?? 502, up.headers);
+          up.pipe(res);
+          up.on('end', () => done(up.statusCode));
+          up.on('error', () => res.destroy());
+        };
+        if (holdMs > 0) setTimeout(answer, holdMs);
+        else answer();
       },
     );
     upstream.on('error', () => {

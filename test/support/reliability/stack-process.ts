@@ -47,6 +47,8 @@ export interface StackProcess {
   admin: LocalPrincipal;
   ci: LocalPrincipal;
   exited: Promise<Exit>;
+  /** the child's ERROR log lines (the handlers' "request failed" with its cause), newest last */
+  errorLines: string[];
   /** resident set size in KiB, from /proc */
   rssKiB(): number;
   /** SIGTERM and wait */
@@ -105,8 +107,10 @@ function spawnStack(entry: string, o: StackProcessOptions): Promise<StackProcess
   );
   const stderrTail: string[] = [];
   const spawned = Date.now();
+  const errorLines: string[] = [];
   createInterface({ input: child.stderr! }).on('line', (line) => {
     collector.see('child', line);
+    if (line.includes('"level":"ERROR"') && errorLines.push(line.slice(0, 2000)) > 200) errorLines.shift();
     if (process.env.KUBELEASE_DEBUG_CHILD) collector.say(`  child +${Date.now() - spawned} ms: ${line}`);
     const m = /^kubelease: crash point (\S+) reached$/.exec(line);
     if (m) crashedAt = m[1];
@@ -117,6 +121,7 @@ function spawnStack(entry: string, o: StackProcessOptions): Promise<StackProcess
     let ready = false;
     createInterface({ input: child.stdout! }).on('line', (line) => {
       collector.see('child', line);
+      if (line.includes('"level":"ERROR"') && errorLines.push(line.slice(0, 2000)) > 200) errorLines.shift();
       if (ready || !line.startsWith('{"ready"')) return;
       ready = true;
       const info = JSON.parse(line) as { url: string; pid: number; credentials: string; tables: TableNames; startupMs: number };
@@ -133,6 +138,7 @@ function spawnStack(entry: string, o: StackProcessOptions): Promise<StackProcess
         admin: principal(creds, 'admin'),
         ci: principal(creds, 'ci'),
         exited,
+        errorLines,
         rssKiB: () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${info.pid}/status`, 'utf8'))?.[1] ?? 0),
         stop: async () => {
           if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
