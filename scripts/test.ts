@@ -71,8 +71,10 @@ process.on('unhandledRejection', onFatal('unhandled rejection', 1));
 /** The plain closing line CI reads (`tests: N passed, N failed, N skipped`), from jest's JSON report. */
 function printSummary(resultsFile: string): void {
   try {
-    const r = JSON.parse(readFileSync(resultsFile, 'utf8')) as { numPassedTests: number; numFailedTests: number; numPendingTests: number };
-    process.stdout.write(`tests: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests} skipped\n`);
+    const r = JSON.parse(readFileSync(resultsFile, 'utf8')) as { numPassedTests: number; numFailedTests: number; numPendingTests: number; numRuntimeErrorTestSuites: number };
+    // a file can fail outside its tests (a failing afterAll, e.g. the reliability suite's secrets scan)
+    const outside = r.numRuntimeErrorTestSuites > 0 ? `, ${r.numRuntimeErrorTestSuites} file(s) failed outside their tests` : '';
+    process.stdout.write(`tests: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests} skipped${outside}\n`);
   } catch {
     // jest wrote no report (it failed to start): its own output says why
   } finally {

@@ -18,7 +18,7 @@ interface Source {
 const JWT_SHAPE = /eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/;
 const EKS_TOKEN_SHAPE = /k8s-aws-v1\.[A-Za-z0-9_-]{20,}/;
 
-class Collector {
+export class Collector {
   private readonly secrets = new Map<string, string>();
   private readonly sources = new Map<string, Source>();
   readonly hits: string[] = [];
