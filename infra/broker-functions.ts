@@ -13,7 +13,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
-import { TABLE_ENV } from '../lib/adapters/dynamodb/tables.js';
+import { TABLE_ENV } from '../lib/tables.js';
 import type { BrokerTables } from './broker-tables.js';
 import { NODEJS_BUNDLING, PACKAGE_ROOT, prebuiltBundle } from './bundling.js';
 import { BROKER_FUNCTIONS, type BrokerFunction, type ResolvedBrokerProps } from './props.js';

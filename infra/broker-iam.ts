@@ -5,7 +5,7 @@
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type { Construct } from 'constructs';
-import { tables as tableDefs } from '../lib/adapters/dynamodb/tables.js';
+import { tables as tableDefs } from '../lib/tables.js';
 import { BROKER_FUNCTIONS, capitalize, type BrokerFunction } from './broker-functions.js';
 import type { BrokerTables } from './broker-tables.js';
 import { acknowledge } from './nag.js';

@@ -1,13 +1,13 @@
 /**
  * The broker's data: the KMS key that seals service_account_jwt, and the config / roles /
- * leases tables (shapes from lib/adapters/dynamodb/tables.ts).
+ * leases tables (shapes from lib/tables.ts).
  */
 import { Duration, type RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import type { Construct } from 'constructs';
-import { tables, type KeyAttr, type TableDef, type TableKey } from '../lib/adapters/dynamodb/tables.js';
+import { tables, type KeyAttr, type TableDef, type TableKey } from '../lib/tables.js';
 
 export type BrokerTables = Record<TableKey, dynamodb.TableV2>;
 

@@ -5,7 +5,7 @@
  *   props → validated, defaults applied                                      props.ts
  *   REST API (AWS_IAM on every method, built from lib/http/routes.ts)       broker-api.ts
  *     → config / roles / creds / leases functions                           broker-functions.ts
- *   DynamoDB config · roles · leases (from lib/adapters/dynamodb/tables.ts)  broker-tables.ts
+ *   DynamoDB config · roles · leases (from lib/tables.ts)  broker-tables.ts
  *     leases stream (TTL REMOVE only) → expire function (DLQ on failure)    broker-expiry.ts
  *   EventBridge schedule → sweep function                                   broker-expiry.ts
  *   KMS key for the service_account_jwt envelope                            broker-tables.ts, broker-iam.ts
@@ -27,7 +27,7 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import type { TableKey } from '../lib/adapters/dynamodb/tables.js';
+import type { TableKey } from '../lib/tables.js';
 import { createAlarms } from './broker-alarms.js';
 import { createApi } from './broker-api.js';
 import { createDashboard } from './broker-dashboard.js';
@@ -118,7 +118,7 @@ export class KubeleaseBroker extends Construct {
     if (this.securityGroups) {
       new CfnOutput(this, 'BrokerSecurityGroupIds', {
         value: this.securityGroups.map((sg) => sg.securityGroupId).join(','),
-        description: 'Allow these on the cluster API port (443) in each private cluster security group',
+        description: 'Allow these on the cluster API port (443, or 6443 for self-managed API servers) in each private cluster security group',
       });
     }
     if (this.dashboard) new CfnOutput(this, 'DashboardName', { value: this.dashboard.dashboardName });

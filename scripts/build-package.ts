@@ -19,7 +19,9 @@ import { ESM_REQUIRE_BANNER, NODEJS_BUNDLING } from '../infra/bundling.js';
 const root = join(import.meta.dirname, '..');
 const dist = join(root, 'dist');
 const started = Date.now();
-rmSync(dist, { recursive: true, force: true });
+// only what this script writes: dist/cli is the CLI's (scripts/build-cli.mjs, run by `prepare`
+// right after this on npm pack), and other test runs may be using it
+for (const dir of ['infra', 'lib', 'lambda']) rmSync(join(dist, dir), { recursive: true, force: true });
 
 const tsc = spawnSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'tsconfig.build.json')], { stdio: 'inherit' });
 if (tsc.status !== 0) {

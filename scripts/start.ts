@@ -3,7 +3,8 @@
  * docs/local.md). Prints where it listens, the credentials file and ready-to-run examples;
  * Ctrl-C stops the server, the poller, the sweep timer and every child process of the bed.
  */
-import { BedError } from '../lib/local/testbed.js';
+import { parseArgs } from 'node:util';
+import { BedError } from '../lib/local/testbed/index.js';
 
 // Quiet the Lambda libraries before they load: one line per request is printed by the server.
 // POWERTOOLS_LOG_LEVEL=INFO npm start shows the handlers' JSON logs (audit records) too.
@@ -12,24 +13,18 @@ process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
 
 const say = (msg: string) => process.stderr.write(`[kubelease] ${msg}\n`);
 
-function parseArgs(argv: string[]): { port?: number } {
-  const out: { port?: number } = {};
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (a === '--') continue;
-    const v = a.startsWith('--port=') ? a.slice(7) : a === '--port' ? argv[++i] : undefined;
-    if (a === '--port' || a.startsWith('--port=')) {
-      const n = Number(v);
-      if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`--port needs a port number, got ${v ?? 'nothing'}`);
-      out.port = n;
-    } else if (a === '-h' || a === '--help') {
-      process.stdout.write('usage: npm start [-- --port N]   (env: KUBELEASE_PORT, KUBELEASE_HOME, KUBELEASE_SWEEP_SECONDS)\n');
-      process.exit(0);
-    } else {
-      throw new Error(`unknown argument ${a} (usage: npm start [-- --port N])`);
-    }
+const USAGE = 'usage: npm start [-- --port N]   (env: KUBELEASE_PORT, KUBELEASE_HOME, KUBELEASE_SWEEP_SECONDS)\n';
+
+function flags(argv: string[]): { port?: number } {
+  const { values } = parseArgs({ args: argv, options: { port: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
+  if (values.help) {
+    process.stdout.write(USAGE);
+    process.exit(0);
   }
-  return out;
+  if (values.port === undefined) return {};
+  const n = Number(values.port);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`--port needs a port number, got ${values.port}`);
+  return { port: n };
 }
 
 const { startLocalStack } = await import('../lib/local/stack.js');
@@ -62,7 +57,7 @@ process.on('unhandledRejection', (e) => {
 });
 
 try {
-  const { port } = parseArgs(process.argv.slice(2));
+  const { port } = flags(process.argv.slice(2));
   const t0 = Date.now();
   stack = await startLocalStack({
     ...(port !== undefined ? { port } : {}),

@@ -22,7 +22,7 @@ import {
 } from './labels.js';
 import { toLabelValue } from './names.js';
 import { roleMode } from './role.js';
-import type { Plan, PlanObject, PolicyRule } from './plan.js';
+import { cloneRule, type Plan, type PlanObject } from './plan.js';
 import type { Role } from './types.js';
 
 export interface BuildPlanInput {
@@ -47,13 +47,6 @@ export function rfc3339(d: Date): string {
   return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
-/** Label selector (string form) for every object of one lease. */
-export function leaseLabelSelector(leaseHash: string): string {
-  return `${LABEL_MANAGED_BY}=${MANAGED_BY_VALUE},${LABEL_LEASE}=${leaseHash}`;
-}
-/** Label selector for every object kubelease manages. */
-export const MANAGED_LABEL_SELECTOR = `${LABEL_MANAGED_BY}=${MANAGED_BY_VALUE}`;
-
 export function objectLabels(input: Pick<BuildPlanInput, 'mount' | 'role' | 'leaseHash' | 'installation'>): Record<string, string> {
   return {
     ...input.role.extra_labels,
@@ -67,15 +60,6 @@ export function objectLabels(input: Pick<BuildPlanInput, 'mount' | 'role' | 'lea
 
 export function objectAnnotations(input: Pick<BuildPlanInput, 'role' | 'expiresAt'>): Record<string, string> {
   return { ...input.role.extra_annotations, [ANNOTATION_EXPIRES_AT]: rfc3339(input.expiresAt) };
-}
-
-function cloneRule(r: PolicyRule): PolicyRule {
-  const out: PolicyRule = { verbs: [...r.verbs] };
-  if (r.apiGroups) out.apiGroups = [...r.apiGroups];
-  if (r.resources) out.resources = [...r.resources];
-  if (r.resourceNames) out.resourceNames = [...r.resourceNames];
-  if (r.nonResourceURLs) out.nonResourceURLs = [...r.nonResourceURLs];
-  return out;
 }
 
 /**

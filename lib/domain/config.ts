@@ -11,17 +11,12 @@
  */
 import { z } from 'zod';
 import { invalid } from './errors.js';
-import { parseBool, quote, typeName } from './describe.js';
-import { checkMountName, isIamRoleArn } from './names.js';
+import { parseBool, quote, trimmedString as str } from './describe.js';
+import { checkMountName, isAwsRegion, isIamRoleArn } from './names.js';
 import { parseWith, viaParser } from './zod-issues.js';
 import type { ClusterConfig } from './types.js';
 
 const LOOPBACK_HOSTS = ['127.0.0.1', 'localhost', '[::1]'];
-
-function str(v: unknown, field: string): string {
-  if (typeof v !== 'string') throw invalid(`${field}: expected a string, got ${typeName(v)}`);
-  return v.trim();
-}
 
 export function parseKubernetesHost(v: unknown, field = 'kubernetes_host'): string {
   const s = str(v, field);
@@ -80,7 +75,7 @@ export function parseEksClusterName(v: unknown, field = 'eks_cluster_name'): str
 
 export function parseRegion(v: unknown, field = 'eks_region'): string {
   const s = str(v, field);
-  if (s !== '' && !/^[a-z]{2}(-[a-z]+)+-[0-9]{1,2}$/.test(s)) throw invalid(`${field}: ${quote(s)} is not an AWS region (e.g. eu-west-1)`);
+  if (s !== '' && !isAwsRegion(s)) throw invalid(`${field}: ${quote(s)} is not an AWS region (e.g. eu-west-1)`);
   return s;
 }
 
@@ -196,8 +191,6 @@ export function mergeConfig(mount: string, existing: ClusterConfig | undefined, 
     auth,
   };
 }
-
-export type ClusterAuthKind = ClusterConfig['auth']['kind'];
 
 /** The read shape: never the JWT; `auth_kind` says which kind is configured. */
 export function configReadView(config: ClusterConfig): Record<string, unknown> {

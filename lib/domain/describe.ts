@@ -82,5 +82,11 @@ export function parseCommaList(value: unknown, field: string): string[] {
   return out;
 }
 
+/** A string field, trimmed; anything else is `invalid` naming the field. */
+export function trimmedString(value: unknown, field: string): string {
+  if (typeof value !== 'string') throw invalid(`${field}: expected a string, got ${typeName(value)}`);
+  return value.trim();
+}
+
 /** Sorted, de-duplicated copy. */
 export const uniqueSorted = (items: readonly string[]): string[] => [...new Set(items)].sort();

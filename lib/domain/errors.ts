@@ -4,7 +4,6 @@
  */
 export type ErrorKind =
   | 'invalid' // 400: bad request input
-  | 'unauthenticated' // 401/403 at the edge: no caller identity
   | 'forbidden' // 403: caller not allowed
   | 'not_found' // 404
   | 'conflict' // 409: e.g. config delete with live leases
@@ -14,7 +13,6 @@ export type ErrorKind =
 
 export const statusOf: Record<ErrorKind, number> = {
   invalid: 400,
-  unauthenticated: 403,
   forbidden: 403,
   not_found: 404,
   conflict: 409,

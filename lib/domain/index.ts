@@ -2,14 +2,12 @@
 export * from './errors.js';
 export * from './plan.js';
 export * from './types.js';
-export { quote, parseBool, parseCommaList } from './describe.js';
-export { issueMessages, parseWith } from './zod-issues.js';
+export { parseCommaList } from './describe.js';
 export * from './duration.js';
 export * from './names.js';
 export * from './labels.js';
 export * from './selector.js';
 export * from './rules.js';
-export { parseStructuredText } from './structured-text.js';
 export * from './template.js';
 export * from './role.js';
 export * from './config.js';
@@ -22,12 +20,7 @@ export * from './audiences.js';
 export {
   buildPlan,
   checkClusterRoleBinding,
-  leaseLabelSelector,
-  MANAGED_LABEL_SELECTOR,
-  objectAnnotations,
-  objectLabels,
   rfc3339,
   type BuildPlanInput,
 } from './build-plan.js';
 export * from './lease.js';
-export { sha256Hex } from './sha256.js';

@@ -15,7 +15,8 @@ export const LABEL_MOUNT = 'kubelease.io/mount';
 /** one id per deployment (kept in the config table): a sweeper only touches its own installation's objects */
 export const LABEL_INSTALLATION = 'kubelease.io/installation';
 export const ANNOTATION_EXPIRES_AT = 'kubelease.io/expires-at';
-export const RESERVED_PREFIX = 'kubelease.io/';
+/** Label selector for every object kubelease manages. */
+export const MANAGED_LABEL_SELECTOR = `${LABEL_MANAGED_BY}=${MANAGED_BY_VALUE}`;
 
 /** `app.kubernetes.io/managed-by`, or any key under kubelease.io/ (or a subdomain of it). */
 export function isReservedKey(key: string): boolean {

@@ -1,12 +1,12 @@
 /**
  * Lease ids as Vault prints them: `<mount>/creds/<role>/<24 random [A-Za-z0-9]>`, and the short
  * label-safe hash used in the `kubelease.io/lease` label (first 20 hex chars of SHA-256 of the
- * lease id — 80 bits; computed with the pure sha256 in this folder, no Node API).
+ * lease id — 80 bits).
  */
+import { createHash } from 'node:crypto';
 import { invalid } from './errors.js';
 import { quote } from './describe.js';
 import { isMountName, isRoleName } from './names.js';
-import { sha256Hex } from './sha256.js';
 
 export const LEASE_SUFFIX_LENGTH = 24;
 export const LEASE_HASH_LENGTH = 20;
@@ -20,7 +20,7 @@ export function newLeaseId(mount: string, role: string, random: (n: number) => s
 }
 
 export function leaseHash(leaseId: string): string {
-  return sha256Hex(leaseId).slice(0, LEASE_HASH_LENGTH);
+  return createHash('sha256').update(leaseId, 'utf8').digest('hex').slice(0, LEASE_HASH_LENGTH);
 }
 
 export interface ParsedLeaseId {

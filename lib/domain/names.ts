@@ -38,7 +38,6 @@ export function qualifiedNameProblem(key: string): string | undefined {
   return undefined;
 }
 export const isQualifiedName = (key: string): boolean => qualifiedNameProblem(key) === undefined;
-export const isLabelKey = isQualifiedName;
 export const isAnnotationKey = (key: string): boolean => isQualifiedName(key.toLowerCase());
 
 export const isLabelValue = (v: string): boolean => v === '' || (v.length <= LABEL_VALUE_MAX && QUALIFIED_NAME_PART.test(v));
@@ -50,6 +49,9 @@ export const isRoleName = (s: string): boolean => s.length <= ROLE_NAME_MAX && R
 /** Kubernetes RBAC object names (Role / ClusterRole) are path segment names: `system:auth-delegator` is fine. */
 export const isRbacName = (s: string): boolean =>
   s.length > 0 && s.length <= DNS1123_SUBDOMAIN_MAX && s !== '.' && s !== '..' && !/[/%]/.test(s);
+
+/** An AWS region name: eu-west-1, us-gov-west-1, cn-north-1. */
+export const isAwsRegion = (s: string): boolean => /^[a-z]{2}(-[a-z]+)+-[0-9]{1,2}$/.test(s);
 
 const PARTITION = /^aws(-[a-z]+)*$/;
 /** Resource part of an IAM/STS ARN: IAM name characters plus "/" (paths). */

@@ -12,6 +12,16 @@ export interface PolicyRule {
   verbs: string[];
 }
 
+/** A deep copy with only the keys that are set. */
+export function cloneRule(r: PolicyRule): PolicyRule {
+  const out: PolicyRule = { verbs: [...r.verbs] };
+  if (r.apiGroups) out.apiGroups = [...r.apiGroups];
+  if (r.resources) out.resources = [...r.resources];
+  if (r.resourceNames) out.resourceNames = [...r.resourceNames];
+  if (r.nonResourceURLs) out.nonResourceURLs = [...r.nonResourceURLs];
+  return out;
+}
+
 export interface ObjectRef {
   kind: PlanKind;
   /** absent for cluster-scoped kinds */

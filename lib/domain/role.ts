@@ -8,8 +8,9 @@
  */
 import { z } from 'zod';
 import { KubeleaseError, invalid, unprocessable } from './errors.js';
-import { isPlainObject, parseBool, parseCommaList, quote, typeName, uniqueSorted } from './describe.js';
+import { isPlainObject, parseBool, parseCommaList, quote, trimmedString as str, typeName, uniqueSorted } from './describe.js';
 import { formatDuration, parseTtl } from './duration.js';
+import { KUBERNETES_MIN_TTL } from './ttl.js';
 import { checkRoleName, isDns1123Label, isDns1123Subdomain, isIamArnPattern, isRbacName } from './names.js';
 import { parseExtraAnnotations, parseExtraLabels } from './labels.js';
 import { parseSelector, SELECTOR_FIELD } from './selector.js';
@@ -18,9 +19,6 @@ import { checkTemplateSyntax, renderName } from './template.js';
 import { parseWith, viaParser } from './zod-issues.js';
 import { checkAudiences, checkBytes, checkEntries, ROLE_LIMITS, utf8Bytes } from './limits.js';
 import type { Role, RoleMode } from './types.js';
-
-/** Kubernetes rejects TokenRequests shorter than 10 minutes. */
-export const KUBERNETES_MIN_TTL = 600;
 
 export const MODE_FIELDS = ['service_account_name', 'kubernetes_role_name', 'generated_role_rules'] as const;
 type ModeField = (typeof MODE_FIELDS)[number];
@@ -48,11 +46,6 @@ export const ROLE_DEFAULTS: Readonly<RoleFields> = Object.freeze({
 });
 
 // ---------------------------------------------------------------- field parsers
-
-function str(value: unknown, field: string): string {
-  if (typeof value !== 'string') throw invalid(`${field}: expected a string, got ${typeName(value)}`);
-  return value.trim();
-}
 
 export function parseNamespaces(value: unknown, field = 'allowed_kubernetes_namespaces'): string[] {
   const items = checkEntries(parseCommaList(value, field), field, ROLE_LIMITS.allowed_kubernetes_namespaces);

@@ -15,7 +15,9 @@ export interface SystemTtl {
   /** Kubernetes' minimum TokenRequest expirationSeconds */
   floor: number;
 }
-export const SYSTEM_TTL: Readonly<SystemTtl> = Object.freeze({ defaultTtl: 3600, maxTtl: 86400, floor: 600 });
+/** Kubernetes rejects TokenRequests shorter than 10 minutes. */
+export const KUBERNETES_MIN_TTL = 600;
+export const SYSTEM_TTL: Readonly<SystemTtl> = Object.freeze({ defaultTtl: 3600, maxTtl: 86400, floor: KUBERNETES_MIN_TTL });
 
 export interface TtlInput {
   /** seconds; undefined or 0 = not requested */

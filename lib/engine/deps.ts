@@ -7,16 +7,12 @@ export interface EngineSettings {
   pendingGraceSeconds: number;
   /** orphaned labeled objects younger than this are left alone by the sweeper (s) */
   orphanGraceSeconds: number;
-  systemDefaultTtl: number;
-  systemMaxTtl: number;
 }
 
 export const defaultSettings: EngineSettings = {
   adminPrincipals: [],
   pendingGraceSeconds: 900,
   orphanGraceSeconds: 300,
-  systemDefaultTtl: 3600,
-  systemMaxTtl: 86400,
 };
 
 export interface EngineDeps {

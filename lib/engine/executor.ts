@@ -8,14 +8,10 @@ import type { DeleteGuard, KubeCluster } from '../ports.js';
 
 const isOwner = (o: PlanObject) => o.kind === 'ServiceAccount' || o.kind === 'Secret';
 
-export interface CreatedPlan {
-  /** uid per `kind/namespace/name` */
-  uids: Map<string, string>;
+interface CreatedPlan {
   serviceAccountUid?: string;
   anchorSecret?: { name: string; uid: string };
 }
-
-export const refKey = (r: ObjectRef) => `${r.kind}/${r.namespace ?? ''}/${r.name}`;
 
 export class PlanExecutionError extends Error {
   constructor(
@@ -28,8 +24,7 @@ export class PlanExecutionError extends Error {
 
 export async function createPlanObjects(kube: KubeCluster, plan: Plan): Promise<CreatedPlan> {
   const created: PlanObject[] = [];
-  const uids = new Map<string, string>();
-  const result: CreatedPlan = { uids };
+  const result: CreatedPlan = {};
   const createAll = async (objects: PlanObject[]) => {
     const outcomes = await Promise.allSettled(
       objects.map(async (o) => {
@@ -39,7 +34,6 @@ export async function createPlanObjects(kube: KubeCluster, plan: Plan): Promise<
             : undefined;
         const { uid } = await kube.create(o, owner);
         created.push(o);
-        uids.set(refKey(o), uid);
         if (o.kind === 'ServiceAccount') result.serviceAccountUid = uid;
         if (o.kind === 'Secret') result.anchorSecret = { name: o.name, uid };
       }),

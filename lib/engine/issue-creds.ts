@@ -11,7 +11,7 @@ import {
   parseCredsRequest,
   renderName,
   resolveAudiences,
-  resolveTtl,
+  resolveRoleTtl,
   roleMode,
   toStoredPlan,
   upstream,
@@ -37,6 +37,9 @@ export interface IssuedCreds {
     service_account_name: string;
     service_account_namespace: string;
     service_account_token: string;
+    /** additive (not in Vault): what a kubeconfig needs; Vault clients ignore unknown fields */
+    kubernetes_host: string;
+    kubernetes_ca_cert: string;
   };
 }
 
@@ -56,10 +59,7 @@ export async function issueCreds(
   const { config, kube } = await loadCluster(deps, req.mount);
   const namespace = chooseNamespace(role, creds.kubernetes_namespace);
   await assertNamespaceAllowed(kube, role, namespace);
-  const { ttl, warnings } = resolveTtl(
-    { requested: creds.ttl, roleDefault: role.token_default_ttl, roleMax: role.token_max_ttl },
-    { defaultTtl: deps.settings.systemDefaultTtl, maxTtl: deps.settings.systemMaxTtl, floor: 600 },
-  );
+  const { ttl, warnings } = resolveRoleTtl(creds.ttl, role);
   const audiences = resolveAudiences(creds.audiences, role);
   await assertReferencedObjectsExist(kube, role, namespace);
 
@@ -142,6 +142,8 @@ export async function issueCreds(
       service_account_name: plan.token.serviceAccount.name,
       service_account_namespace: plan.token.serviceAccount.namespace,
       service_account_token: token.token,
+      kubernetes_host: config.kubernetes_host,
+      kubernetes_ca_cert: config.kubernetes_ca_cert,
     },
   };
 }

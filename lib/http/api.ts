@@ -45,5 +45,3 @@ export function noContent(req: ApiRequest, warnings: string[] = []): ApiResponse
 }
 
 export const isList = (req: ApiRequest) => req.query.list === 'true' || req.method === 'LIST';
-
-export type PathHandler = (req: ApiRequest) => Promise<ApiResponse>;

@@ -18,14 +18,3 @@ export function emitWith(dimensions: Record<string, string>, name: string, unit:
   for (const [k, v] of Object.entries(dimensions)) single.addDimension(k, v);
   single.addMetric(name, unit, value);
 }
-
-/** Keys whose values never reach a log line, whatever object they sit in. */
-const SECRET_KEYS = /token|jwt|secret|password|authorization|credential|signature/i;
-
-export function redact(value: unknown, depth = 0): unknown {
-  if (depth > 6 || value === null || typeof value !== 'object') return value;
-  if (Array.isArray(value)) return value.map((v) => redact(v, depth + 1));
-  return Object.fromEntries(
-    Object.entries(value).map(([k, v]) => [k, SECRET_KEYS.test(k) ? '[redacted]' : redact(v, depth + 1)]),
-  );
-}

@@ -2,28 +2,23 @@
  * Composition root for the Lambdas (and the local stack, which runs the same handlers):
  * builds the engine's dependencies from environment variables, once per warm container.
  */
-import { randomInt } from 'node:crypto';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { createDocumentClient, type DynamoClientOptions } from '../adapters/dynamodb/client.js';
 import { DynamoConfigStore } from '../adapters/dynamodb/config-store.js';
 import { DynamoLeaseStore } from '../adapters/dynamodb/lease-store.js';
 import { DynamoRoleStore } from '../adapters/dynamodb/role-store.js';
-import { tableNamesFromEnv } from '../adapters/dynamodb/tables.js';
+import { tableNamesFromEnv } from '../tables.js';
 import { KmsSecretBox } from '../adapters/kms/kms-box.js';
 import { LocalSecretBox } from '../adapters/kms/local-box.js';
 import { createStsClient, EksTokenSource } from '../adapters/eks/token.js';
 import { ClusterFactory, type ClusterFactoryOptions } from '../adapters/kubernetes/factory.js';
+import { randomIds } from '../adapters/random-ids.js';
 import { checkAdminPrincipals, isKubeleaseError } from '../domain/index.js';
 import { defaultSettings, type EngineDeps, type EngineSettings } from '../engine/deps.js';
-import type { Audit, Ids, KubeClientFactory, SecretBox } from '../ports.js';
+import type { Audit, KubeClientFactory, SecretBox } from '../ports.js';
 import { logger } from './observability.js';
 import { TracedKubeFactory } from './traced-kube.js';
 import { tracing } from './tracing.js';
-
-const ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
-export const randomIds: Ids = {
-  random: (n) => Array.from({ length: n }, () => ALPHABET[randomInt(ALPHABET.length)]).join(''),
-};
 
 export const auditLog: Audit = {
   record: (event) => logger.info('audit', { type: 'audit', ...event }),

@@ -290,7 +290,8 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
         return { reply: errorReply(500, serverErrorMessage(500, requestId)), who: undefined };
       })
       .then(({ reply, who }) => {
-        const headers: Record<string, string> = { ...reply.headers, 'x-amzn-requestid': requestId };
+        // Date from the clock that checks signatures: clients correct their skew with it, as with API Gateway
+        const headers: Record<string, string> = { ...reply.headers, 'x-amzn-requestid': requestId, date: now().toUTCString() };
         if (isList || closing) headers.connection = 'close';
         // a 204 has no body; anything else without one gets an explicit empty body
         if (reply.status === 204) res.writeHead(204, headers).end();

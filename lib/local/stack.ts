@@ -17,8 +17,9 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import * as k8s from '@kubernetes/client-node';
-import { createDocumentClient, createTables } from '../adapters/dynamodb/client.js';
-import { TABLE_ENV, localTableNames, type TableKey, type TableNames } from '../adapters/dynamodb/tables.js';
+import { createDocumentClient } from '../adapters/dynamodb/client.js';
+import { createTables, localTableNames } from './tables.js';
+import { TABLE_ENV, type TableKey, type TableNames } from '../tables.js';
 import type { EngineDeps } from '../engine/deps.js';
 import { mergeConfig } from '../domain/index.js';
 import { ensureInstallation, writeRole } from '../engine/index.js';
@@ -32,7 +33,7 @@ import { ADMIN_USER_ARN, CI_ROLE_ARN, dataDir, loadOrCreateCredentials, type Loa
 import { CRASH_ENV, withCrashPoints } from './crash-points.js';
 import { DEFAULT_PORT, startLocalServer, type LocalServer } from './server.js';
 import { StreamPoller } from './stream-poller.js';
-import { BROKER_NAMESPACE, BROKER_SERVICE_ACCOUNT, ISSUER, ensureKubeBinaries, startTestBed, type TestBed, type TestBedInfo } from './testbed.js';
+import { BROKER_NAMESPACE, BROKER_SERVICE_ACCOUNT, ISSUER, ensureKubeBinaries, startTestBed, type TestBed, type TestBedInfo } from './testbed/index.js';
 
 export const LOCAL_MOUNT = 'local';
 export const LOCAL_EKS_MOUNT = 'local-eks';

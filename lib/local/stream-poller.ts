@@ -29,12 +29,9 @@ import {
 } from '@aws-sdk/client-dynamodb-streams';
 import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
+import { TTL_IDENTITY, isTtlRemoval } from '../lambda/expire-handler.js';
 
-export const TTL_IDENTITY = { type: 'Service', principalId: 'dynamodb.amazonaws.com' } as const;
 const LOCAL_TTL_EVENT_NAME = 'UNKNOWN_TO_SDK_VERSION';
-
-export const isTtlRemovalRecord = (r: DynamoDBRecord): boolean =>
-  r.eventName === 'REMOVE' && r.userIdentity?.type === TTL_IDENTITY.type && r.userIdentity?.principalId === TTL_IDENTITY.principalId;
 
 export interface StreamPollerOptions {
   endpoint: string;
@@ -235,7 +232,7 @@ export class StreamPoller {
     const size = this.options.batchSize ?? 100;
     while (s.pending.length > 0) {
       const batch = s.pending.slice(0, size);
-      const filter = this.options.filter ?? isTtlRemovalRecord;
+      const filter = this.options.filter ?? isTtlRemoval;
       const records = batch.map((r) => toLambdaRecord(r, this.keyNames, this.streamArn)).filter(filter);
       let failedAt = -1;
       if (records.length > 0) {

@@ -52,6 +52,12 @@ export function usage(stack: Pick<LocalStack, 'url' | 'mount' | 'eksMount' | 'cr
     '# your leases (as ci), then revoke one: PUT /v1/sys/leases/revoke {"lease_id": "..."}',
     `${curlSig(ci)} '${api}/v1/${m}/leases?list=true'`,
     '',
+    '# the same with the kubelease CLI (npm run build:cli && npm link, once), after the ci export above',
+    `export KUBELEASE_ADDR=${api}`,
+    `kubelease creds ${m}/demo-generated -n default`,
+    `kubelease kubeconfig ${m}/demo-generated -n default --merge && kubectl get pods`,
+    `kubelease leases ${m} && kubelease revoke --prefix ${m}/demo-generated`,
+    '',
     'Ctrl-C stops everything. Docs: docs/local.md',
     '',
   ];

@@ -5,10 +5,10 @@
  * Prints medians and ratios; asserts nothing about absolute time.
  */
 import * as k8s from '@kubernetes/client-node';
-import { randomIds } from '../../lib/adapters/memory/index.js';
+import { randomIds } from '../../lib/adapters/random-ids.js';
 import { buildPlan, leaseHash, newLeaseId, parseStoredRole } from '../../lib/domain/index.js';
 import { createPlanObjects, deletePlanObjects, issueCreds, revokeLease } from '../../lib/engine/index.js';
-import type { TestBedInfo } from '../../lib/local/testbed.js';
+import type { TestBedInfo } from '../../lib/local/testbed/index.js';
 import { ADMIN, bedEngine } from '../support/engine.js';
 
 const ROUNDS = Number(process.env.KUBELEASE_BENCH_ROUNDS ?? 8);

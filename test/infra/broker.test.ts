@@ -1,7 +1,7 @@
 /**
  * The deployed shape of the broker, asserted on synthesized templates with literal expected
  * values (never the constants the infra code itself uses), so that changing a table, a grant
- * or a default in infra/ or lib/adapters/dynamodb/tables.ts makes a test here fail.
+ * or a default in infra/ or lib/tables.ts makes a test here fail.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { App, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';

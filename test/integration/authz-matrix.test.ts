@@ -8,8 +8,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createTables } from '../../lib/adapters/dynamodb/client.js';
-import { localTableNames } from '../../lib/adapters/dynamodb/tables.js';
+import { createTables, localTableNames } from '../../lib/local/tables.js';
 import { routes } from '../../lib/http/routes.js';
 import { handleHttp } from '../../lib/lambda/http-handler.js';
 import { logger } from '../../lib/lambda/observability.js';

@@ -20,11 +20,12 @@ import {
   type _Record as StreamRecord,
 } from '@aws-sdk/client-dynamodb-streams';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { createDocumentClient, createTables } from '../../lib/adapters/dynamodb/client.js';
+import { createDocumentClient } from '../../lib/adapters/dynamodb/client.js';
+import { createTables, localTableNames } from '../../lib/local/tables.js';
 import { DynamoConfigStore } from '../../lib/adapters/dynamodb/config-store.js';
 import { DynamoLeaseStore, leaseFromImage } from '../../lib/adapters/dynamodb/lease-store.js';
 import { DynamoRoleStore } from '../../lib/adapters/dynamodb/role-store.js';
-import { LEASES_BY_MOUNT_EXPIRY, LEASES_BY_MOUNT_ROLE, localTableNames } from '../../lib/adapters/dynamodb/tables.js';
+import { LEASES_BY_MOUNT_EXPIRY, LEASES_BY_MOUNT_ROLE } from '../../lib/tables.js';
 import { LocalSecretBox } from '../../lib/adapters/kms/local-box.js';
 import { KubeleaseError } from '../../lib/domain/errors.js';
 import type { ClusterConfig, Lease } from '../../lib/domain/types.js';

@@ -9,6 +9,7 @@
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import * as k8s from '@kubernetes/client-node';
 import { rmSync, writeFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { EksTokenSource, presignEksToken } from '../../lib/adapters/eks/token.js';
 import { ClusterFactory } from '../../lib/adapters/kubernetes/factory.js';
 import { KubeleaseError } from '../../lib/domain/errors.js';
@@ -147,7 +148,7 @@ describe('an EKS mount (eks_cluster_name + eks_region, no JWT)', () => {
     const stale = rec.seen[before - 1] as string;
     // the next whole second is later than the stale token's X-Amz-Date and no later than the fresh one's
     const cutoff = new Date(Math.ceil((Date.now() + 1) / 1000) * 1000);
-    await new Promise((r) => setTimeout(r, cutoff.getTime() - Date.now()));
+    await sleep(cutoff.getTime() - Date.now());
     writeFileSync(eks.rejectSignedBeforeFile, cutoff.toISOString());
     try {
       // the apiserver caches successful authentications for 10 s

@@ -5,11 +5,11 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import * as k8s from '@kubernetes/client-node';
 import { DeleteItemCommand, GetItemCommand, PutItemCommand, UpdateItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyResult, DynamoDBRecord } from 'aws-lambda';
-import { createTables } from '../../lib/adapters/dynamodb/client.js';
-import { localTableNames } from '../../lib/adapters/dynamodb/tables.js';
+import { createTables, localTableNames } from '../../lib/local/tables.js';
 import { MemoryAudit } from '../../lib/adapters/memory/index.js';
 import { matchRoute } from '../../lib/http/routes.js';
 import { handleExpire } from '../../lib/lambda/expire-handler.js';
@@ -307,7 +307,7 @@ describe('expiry paths', () => {
         },
       });
     // older than the 1 s orphan grace set above, in whole seconds as creationTimestamp counts them
-    await new Promise((r) => setTimeout(r, 2100));
+    await sleep(2100);
     // only now: DynamoDB Local's own TTL deletes an expired item within seconds, and the sweeper
     // must find it lingering
     await expireInPlace(leaseId);

@@ -5,6 +5,7 @@
  * the verbs the code uses.
  */
 import { readFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import * as k8s from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
 import { ClientNodeCluster } from '../../lib/adapters/kubernetes/cluster.js';
@@ -78,7 +79,7 @@ describe('item 2: audiences', () => {
 
 describe('item 3: installations sharing a cluster and a mount name', () => {
   const settings = { orphanGraceSeconds: 1 };
-  const pastGrace = () => new Promise((r) => setTimeout(r, 2100)); // creationTimestamp counts whole seconds
+  const pastGrace = () => sleep(2100); // creationTimestamp counts whole seconds
   const deadline = () => new Date(Date.now() + 60_000);
 
   test("one deployment's sweeper never deletes another's live objects; each sweeps its own orphans", async () => {
@@ -166,7 +167,7 @@ describe('item 11: guarded orphan deletes', () => {
         },
       },
     });
-    await new Promise((r) => setTimeout(r, 2100));
+    await sleep(2100);
     const report = await sweep(env.deps, { deadline: new Date(Date.now() + 60_000) });
     expect(report).toMatchObject({ orphansRemoved: 0, failures: [] });
     expect(await exists('ServiceAccount', name, ns)).toBe(true);

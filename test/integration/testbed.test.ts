@@ -5,20 +5,16 @@
  */
 import * as k8s from '@kubernetes/client-node';
 import {
-  CreateTableCommand,
   DeleteTableCommand,
   DescribeTableCommand,
   GetItemCommand,
   PutItemCommand,
-  UpdateTimeToLiveCommand,
-  type AttributeDefinition,
   type AttributeValue,
-  type CreateTableCommandInput,
   type DynamoDBClient,
-  type KeySchemaElement,
 } from '@aws-sdk/client-dynamodb';
 import { DescribeStreamCommand, DynamoDBStreamsClient, GetRecordsCommand, GetShardIteratorCommand, type _Record } from '@aws-sdk/client-dynamodb-streams';
-import { tables, type TableDef } from '../../lib/adapters/dynamodb/tables.js';
+import { createTables } from '../../lib/local/tables.js';
+import { tables, type TableDef } from '../../lib/tables.js';
 import {
   adminKubeConfig,
   brokerKubeConfig,
@@ -235,28 +231,6 @@ describe('kube-apiserver', () => {
 
 // ---------------------------------------------------------------------------------------------
 
-function createTableInput(def: TableDef, name: string): CreateTableCommandInput {
-  const attrs = new Map<string, AttributeDefinition>();
-  const keySchema = (pk: TableDef['partitionKey'], sk?: TableDef['sortKey']): KeySchemaElement[] => {
-    for (const k of [pk, sk]) if (k) attrs.set(k.name, { AttributeName: k.name, AttributeType: k.type });
-    return [{ AttributeName: pk.name, KeyType: 'HASH' }, ...(sk ? [{ AttributeName: sk.name, KeyType: 'RANGE' as const }] : [])];
-  };
-  const KeySchema = keySchema(def.partitionKey, def.sortKey);
-  const GlobalSecondaryIndexes = def.globalSecondaryIndexes?.map((g) => ({
-    IndexName: g.name,
-    KeySchema: keySchema(g.partitionKey, g.sortKey),
-    Projection: { ProjectionType: 'ALL' as const },
-  }));
-  return {
-    TableName: name,
-    BillingMode: 'PAY_PER_REQUEST',
-    KeySchema,
-    AttributeDefinitions: [...attrs.values()],
-    ...(GlobalSecondaryIndexes?.length ? { GlobalSecondaryIndexes } : {}),
-    ...(def.stream ? { StreamSpecification: { StreamEnabled: true, StreamViewType: def.stream } } : {}),
-  };
-}
-
 async function readAllRecords(streams: DynamoDBStreamsClient, streamArn: string): Promise<_Record[]> {
   const desc = await streams.send(new DescribeStreamCommand({ StreamArn: streamArn }));
   const out: _Record[] = [];
@@ -281,8 +255,8 @@ describe('DynamoDB Local', () => {
   beforeAll(async () => {
     ddb = dynamoClient();
     streams = new DynamoDBStreamsClient({ endpoint: bed.dynamodb.endpoint, region: bed.dynamodb.region, credentials: bed.dynamodb.credentials });
-    await ddb.send(new CreateTableCommand(createTableInput(def, tableName)));
-    await ddb.send(new UpdateTimeToLiveCommand({ TableName: tableName, TimeToLiveSpecification: { Enabled: true, AttributeName: def.ttlAttribute! } }));
+    // the leases table as lib/tables.ts defines it (stream OLD_IMAGE, TTL on expires_at)
+    await createTables(ddb, { config: '-', roles: '-', leases: tableName }, { tables: ['leases'] });
   }, 30_000);
 
   afterAll(async () => {

@@ -5,9 +5,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import * as k8s from '@kubernetes/client-node';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { TestBedInfo } from '../../lib/local/testbed.js';
+import type { TestBedInfo } from '../../lib/local/testbed/index.js';
 
 export type { TestBedInfo };
 
@@ -96,7 +97,7 @@ export async function eventually<T>(fn: () => Promise<T> | T, { timeoutMs = 30_0
         throw err;
       }
     }
-    await new Promise((r) => setTimeout(r, intervalMs));
+    await sleep(intervalMs);
   }
 }
 

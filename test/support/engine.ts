@@ -1,6 +1,7 @@
 /** An engine wired to the real test-bed cluster, with in-memory stores (ports, not Kubernetes). */
 import { ClusterFactory } from '../../lib/adapters/kubernetes/factory.js';
-import { MemoryAudit, MemoryConfigStore, MemoryLeaseStore, MemoryRoleStore, randomIds } from '../../lib/adapters/memory/index.js';
+import { MemoryAudit, MemoryConfigStore, MemoryLeaseStore, MemoryRoleStore } from '../../lib/adapters/memory/index.js';
+import { randomIds } from '../../lib/adapters/random-ids.js';
 import { defaultSettings, writeConfig, writeRole, type Caller, type EngineDeps } from '../../lib/engine/index.js';
 import type { KubeClientFactory } from '../../lib/ports.js';
 import { loadBed, type TestBedInfo } from './bed.js';

@@ -6,7 +6,7 @@
  *   mount, kubernetes_host, kubernetes_ca_cert, disable_local_ca_jwt, auth_kind,
  *   service_account_jwt_ciphertext | eks_cluster_name, eks_region, role_arn?, external_id?
  */
-import { DeleteCommand, GetCommand, PutCommand, ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, paginateScan, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { isKubeleaseError, unprocessable } from '../../domain/errors.js';
 import type { ClusterAuth, ClusterConfig } from '../../domain/types.js';
 import type { ConfigStore, SecretBox } from '../../ports.js';
@@ -79,21 +79,12 @@ export class DynamoConfigStore implements ConfigStore {
 
   async list(): Promise<string[]> {
     const mounts: string[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const page = await call(this.table, 'Scan', () =>
-        this.client.send(
-          new ScanCommand({
-            TableName: this.table,
-            ProjectionExpression: 'mount',
-            ExclusiveStartKey: start,
-            ConsistentRead: true,
-          }),
-        ),
-      );
-      for (const it of page.Items ?? []) if (typeof it.mount === 'string' && it.mount !== INSTALLATION_KEY) mounts.push(it.mount);
-      start = page.LastEvaluatedKey;
-    } while (start);
+    await call(this.table, 'Scan', async () => {
+      const pages = paginateScan({ client: this.client }, { TableName: this.table, ProjectionExpression: 'mount', ConsistentRead: true });
+      for await (const page of pages) {
+        for (const it of page.Items ?? []) if (typeof it.mount === 'string' && it.mount !== INSTALLATION_KEY) mounts.push(it.mount);
+      }
+    });
     return mounts.sort();
   }
 

@@ -8,17 +8,20 @@ import {
   DeleteCommand,
   GetCommand,
   PutCommand,
-  QueryCommand,
   UpdateCommand,
+  paginateQuery,
   type DynamoDBDocumentClient,
   type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { z } from 'zod';
 import { conflict, isKubeleaseError, unprocessable } from '../../domain/errors.js';
 import { CLUSTER_SCOPED_KINDS, PLAN_KINDS, refOf, type ObjectRef, type PlanKind, type StoredPlan } from '../../domain/plan.js';
 import type { Lease, LeaseStatus } from '../../domain/types.js';
+import { issueMessages } from '../../domain/zod-issues.js';
 import type { LeaseQuery, LeaseStore } from '../../ports.js';
-import { LEASES_BY_MOUNT_EXPIRY, LEASES_BY_MOUNT_ROLE } from './tables.js';
-import { call, isConditionalCheckFailed, storeError, unmarshallItem } from './util.js';
+import { LEASES_BY_MOUNT_EXPIRY, LEASES_BY_MOUNT_ROLE } from '../../tables.js';
+import { call, isConditionalCheckFailed, storeError } from './util.js';
 
 export interface DynamoLeaseStoreOptions {
   client: DynamoDBDocumentClient;
@@ -29,84 +32,56 @@ export interface DynamoLeaseStoreOptions {
 
 export const roleLease = (role: string, leaseId: string) => `${role}#${leaseId}`;
 
-const STATUSES: readonly LeaseStatus[] = ['pending', 'active', 'revoking'];
-
-const isEmptyPlainObject = (v: unknown) =>
-  typeof v === 'object' && v !== null && !Array.isArray(v) && Object.keys(v).length === 0;
-
-/** A list that may be empty, where an untyped stream value ({}) means [] (see unmarshallValue). */
-const listOf = (v: unknown): unknown => (isEmptyPlainObject(v) ? [] : v);
-
-const isString = (v: unknown): v is string => typeof v === 'string' && v !== '';
+const isEmptyPlainObject = (v: unknown) => typeof v === 'object' && v !== null && !Array.isArray(v) && Object.keys(v).length === 0;
+/** A list that may be empty, where an untyped stream value ({}, see typedEmpty) means []. */
+const list = <T extends z.ZodType>(item: T) => z.preprocess((v) => (isEmptyPlainObject(v) ? [] : v), z.array(item));
+const name = z.string().min(1);
 
 /**
- * The stored plan of an item, checked: every object a known kind with a name (and a namespace
- * unless cluster-scoped), the token spec complete. Items written before plans were compacted
- * also carry labels, annotations and rules per object: they are read as references.
+ * A stored object reference: a known kind with a name, and a namespace unless cluster-scoped.
+ * Items written before plans were compacted also carry labels, annotations and rules per
+ * object: they are read as references.
  */
-function storedPlanFrom(raw: unknown, bad: (field: string, want: string) => Error): StoredPlan {
-  if (typeof raw !== 'object' || raw === null) throw bad('plan', 'a map');
-  const plan = raw as { objects?: unknown; token?: unknown };
-  const objects = listOf(plan.objects);
-  if (!Array.isArray(objects)) throw bad('plan.objects', 'a list of maps');
-  const refs = objects.map((o: unknown, i): ObjectRef => {
-    const obj = (typeof o === 'object' && o !== null ? o : {}) as Record<string, unknown>;
-    const kind = obj.kind as PlanKind;
-    if (!PLAN_KINDS.includes(kind)) throw bad(`plan.objects[${i}].kind`, PLAN_KINDS.join('|'));
-    if (!isString(obj.name)) throw bad(`plan.objects[${i}].name`, 'a non-empty string');
-    if (CLUSTER_SCOPED_KINDS.includes(kind)) return { kind, name: obj.name };
-    if (!isString(obj.namespace)) throw bad(`plan.objects[${i}].namespace`, 'a non-empty string');
-    return { kind, namespace: obj.namespace, name: obj.name };
-  });
-  const token = (typeof plan.token === 'object' && plan.token !== null ? plan.token : undefined) as Record<string, unknown> | undefined;
-  if (!token) throw bad('plan.token', 'a map');
-  const sa = (token.serviceAccount ?? {}) as Record<string, unknown>;
-  if (!isString(sa.namespace) || !isString(sa.name)) throw bad('plan.token.serviceAccount', 'a map with namespace and name');
-  const audiences = listOf(token.audiences);
-  if (!Array.isArray(audiences) || !audiences.every((a) => typeof a === 'string')) throw bad('plan.token.audiences', 'a list of strings');
-  if (typeof token.expirationSeconds !== 'number') throw bad('plan.token.expirationSeconds', 'a number');
-  if (token.boundSecret !== undefined && !isString(token.boundSecret)) throw bad('plan.token.boundSecret', 'a string');
-  return {
-    objects: refs,
-    token: {
-      serviceAccount: { namespace: sa.namespace, name: sa.name },
-      audiences: audiences as string[],
-      expirationSeconds: token.expirationSeconds,
-      ...(token.boundSecret !== undefined ? { boundSecret: token.boundSecret } : {}),
-    },
-  };
-}
+const objectRef = z
+  .object({ kind: z.enum(PLAN_KINDS as [PlanKind, ...PlanKind[]]), name, namespace: z.unknown() })
+  .superRefine((o, ctx) => {
+    if (!CLUSTER_SCOPED_KINDS.includes(o.kind) && !(typeof o.namespace === 'string' && o.namespace !== '')) {
+      ctx.addIssue({ code: 'custom', path: ['namespace'], message: 'must be a non-empty string' });
+    }
+  })
+  .transform((o): ObjectRef => (CLUSTER_SCOPED_KINDS.includes(o.kind) ? { kind: o.kind, name: o.name } : { kind: o.kind, namespace: o.namespace as string, name: o.name }));
 
-/** Picks the Lease fields out of a stored item (drops role_lease), checking their types. */
+const storedPlan = z.object({
+  objects: list(objectRef),
+  token: z.object({
+    serviceAccount: z.object({ namespace: name, name }),
+    audiences: list(z.string()),
+    expirationSeconds: z.number(),
+    boundSecret: name.optional(),
+  }),
+}) satisfies z.ZodType<StoredPlan>;
+
+/** The Lease fields of a stored item (role_lease and unknown attributes are dropped). */
+const leaseItemSchema = z.object({
+  lease_id: z.string(),
+  lease_hash: z.string(),
+  mount: z.string(),
+  role: z.string(),
+  namespace: z.string(),
+  caller_arn: z.string(),
+  status: z.enum(['pending', 'active', 'revoking']),
+  issued_at: z.number(),
+  expires_at: z.number(),
+  plan: storedPlan,
+  service_account_name: z.string(),
+}) satisfies z.ZodType<Lease>;
+
+/** A lease from a stored item, checked; a broken item is a 422 naming the lease and the attribute. */
 export function leaseFromItem(item: Record<string, unknown>): Lease {
+  const parsed = leaseItemSchema.safeParse(item);
+  if (parsed.success) return parsed.data;
   const id = typeof item.lease_id === 'string' ? item.lease_id : '?';
-  const bad = (field: string, want: string) => unprocessable(`lease ${id}: ${field} must be ${want}`);
-  const str = (f: string): string => {
-    const v = item[f];
-    if (typeof v !== 'string') throw bad(f, 'a string');
-    return v;
-  };
-  const num = (f: string): number => {
-    const v = item[f];
-    if (typeof v !== 'number' || !Number.isFinite(v)) throw bad(f, 'a number');
-    return v;
-  };
-  const status = item.status;
-  if (typeof status !== 'string' || !STATUSES.includes(status as LeaseStatus)) throw bad('status', STATUSES.join('|'));
-  const plan = storedPlanFrom(item.plan, bad);
-  return {
-    lease_id: str('lease_id'),
-    lease_hash: str('lease_hash'),
-    mount: str('mount'),
-    role: str('role'),
-    namespace: str('namespace'),
-    caller_arn: str('caller_arn'),
-    status: status as LeaseStatus,
-    issued_at: num('issued_at'),
-    expires_at: num('expires_at'),
-    plan,
-    service_account_name: str('service_account_name'),
-  };
+  throw unprocessable(issueMessages(parsed.error.issues, 'item').map((m) => `lease ${id}: ${m}`));
 }
 
 /** The item a lease is stored as: the Lease fields, its plan as references only, and the GSI sort key. */
@@ -116,9 +91,28 @@ export const leaseItem = (lease: Lease): Record<string, unknown> => ({
   role_lease: roleLease(lease.role, lease.lease_id),
 });
 
+/**
+ * DynamoDB Local 3.x streams drop the type of empty collections ({} instead of {"M":{}} or
+ * {"L":[]}; awslabs/amazon-dynamodb-local-samples#37): read them as empty maps, which the lease
+ * schema takes for [] where a list belongs.
+ */
+function typedEmpty(v: AttributeValue): AttributeValue {
+  if (Object.keys(v).length === 0) return { M: {} };
+  if (v.M) return { M: Object.fromEntries(Object.entries(v.M).map(([k, x]) => [k, typedEmpty(x)])) };
+  if (v.L) return { L: v.L.map(typedEmpty) };
+  return v;
+}
+
 /** A lease from a DynamoDB stream image (OLD_IMAGE of a REMOVE), for the expire handler. */
 export function leaseFromImage(image: Record<string, AttributeValue>): Lease {
-  return leaseFromItem(unmarshallItem(image));
+  let item: Record<string, unknown>;
+  try {
+    item = unmarshall(typedEmpty({ M: image }).M!);
+  } catch (e) {
+    // an attribute value the unmarshaller refuses is as broken as a wrong attribute: a 422, not a retry
+    throw unprocessable(`lease ${image.lease_id?.S ?? '?'}: unreadable stream image: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  return leaseFromItem(item);
 }
 
 export class DynamoLeaseStore implements LeaseStore {
@@ -253,26 +247,24 @@ export class DynamoLeaseStore implements LeaseStore {
       input.IndexName = LEASES_BY_MOUNT_ROLE;
       input.KeyConditionExpression = 'mount = :m';
     }
+    // without a filter, no page needs to read more than what is wanted
+    const pageSize = input.FilterExpression || limit === undefined ? this.pageSize : Math.min(limit, this.pageSize ?? limit);
     const leases: Lease[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const remaining = limit === undefined ? undefined : limit - leases.length;
-      // without a filter, no page needs to read more than what is still wanted
-      const pageLimit = input.FilterExpression || remaining === undefined ? this.pageSize : Math.min(remaining, this.pageSize ?? remaining);
-      const page = await call(this.table, 'Query', () =>
-        this.client.send(new QueryCommand({ ...input, ExclusiveStartKey: start, Limit: pageLimit })),
-      );
-      for (const it of page.Items ?? []) {
-        if (limit !== undefined && leases.length >= limit) break;
-        try {
-          leases.push(leaseFromItem(it));
-        } catch (e) {
-          if (!query.onUnreadable || !isKubeleaseError(e) || e.kind !== 'unprocessable') throw e;
-          query.onUnreadable({ lease_id: String(it.lease_id), ...(typeof it.lease_hash === 'string' ? { lease_hash: it.lease_hash } : {}) }, e.errors);
+    await call(this.table, 'Query', async () => {
+      for await (const page of paginateQuery({ client: this.client, ...(pageSize ? { pageSize } : {}) }, input)) {
+        for (const it of page.Items ?? []) {
+          if (limit !== undefined && leases.length >= limit) break;
+          try {
+            leases.push(leaseFromItem(it));
+          } catch (e) {
+            // a broken item is reported (when the caller asks) and skipped, not the end of the listing
+            if (!query.onUnreadable || !isKubeleaseError(e) || e.kind !== 'unprocessable') throw e;
+            query.onUnreadable({ lease_id: String(it.lease_id), ...(typeof it.lease_hash === 'string' ? { lease_hash: it.lease_hash } : {}) }, e.errors);
+          }
         }
+        if (limit !== undefined && leases.length >= limit) break;
       }
-      start = page.LastEvaluatedKey;
-    } while (start && (limit === undefined || leases.length < limit));
+    });
     return leases;
   }
 }

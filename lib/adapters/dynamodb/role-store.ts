@@ -4,13 +4,7 @@
  * as the table holds it, key attributes `mount` and `name` included (console items have them
  * too); `put` writes the given attributes with the key attributes set from its arguments.
  */
-import {
-  DeleteCommand,
-  GetCommand,
-  PutCommand,
-  QueryCommand,
-  type DynamoDBDocumentClient,
-} from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, paginateQuery, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { RoleStore } from '../../ports.js';
 import { call } from './util.js';
 
@@ -67,25 +61,20 @@ export class DynamoRoleStore implements RoleStore {
 
   private async keys(mount: string): Promise<string[]> {
     const names: string[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const page = await call(this.table, 'Query', () =>
-        this.client.send(
-          new QueryCommand({
-            TableName: this.table,
-            KeyConditionExpression: 'mount = :m',
-            ExpressionAttributeValues: { ':m': mount },
-            ExpressionAttributeNames: { '#n': 'name' },
-            ProjectionExpression: '#n',
-            ConsistentRead: true,
-            ExclusiveStartKey: start,
-            Limit: this.pageSize,
-          }),
-        ),
+    await call(this.table, 'Query', async () => {
+      const pages = paginateQuery(
+        { client: this.client, ...(this.pageSize ? { pageSize: this.pageSize } : {}) },
+        {
+          TableName: this.table,
+          KeyConditionExpression: 'mount = :m',
+          ExpressionAttributeValues: { ':m': mount },
+          ExpressionAttributeNames: { '#n': 'name' },
+          ProjectionExpression: '#n',
+          ConsistentRead: true,
+        },
       );
-      for (const it of page.Items ?? []) if (typeof it.name === 'string') names.push(it.name);
-      start = page.LastEvaluatedKey;
-    } while (start);
+      for await (const page of pages) for (const it of page.Items ?? []) if (typeof it.name === 'string') names.push(it.name);
+    });
     return names;
   }
 }

@@ -10,9 +10,10 @@ import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { KubeleaseError } from '../../domain/errors.js';
+import { isAwsRegion } from '../../domain/names.js';
 
 export const TOKEN_PREFIX = 'k8s-aws-v1.';
-export const CLUSTER_ID_HEADER = 'x-k8s-aws-id';
+const CLUSTER_ID_HEADER = 'x-k8s-aws-id';
 /** EKS accepts a token this long after signing */
 export const TOKEN_VALIDITY_SECONDS = 15 * 60;
 /** reuse a token at most this long, leaving 5 minutes of validity to the last request using it */
@@ -54,7 +55,7 @@ export interface EksToken {
 
 /** `sts.<region>.amazonaws.com` (`.amazonaws.com.cn` in China regions). */
 export function stsHost(region: string): string {
-  if (!/^[a-z]{2}(-[a-z]+)+-\d+$/.test(region)) {
+  if (!isAwsRegion(region)) {
     throw new KubeleaseError('invalid', `eks_region "${region}" is not an AWS region name`);
   }
   return `sts.${region}.amazonaws.com${region.startsWith('cn-') ? '.cn' : ''}`;

@@ -27,13 +27,12 @@ import {
   type V1PolicyRule,
 } from '@kubernetes/client-node';
 import type { AccessCheck, DeleteGuard, IssuedToken, KubeCluster, ManagedObject } from '../../ports.js';
-import type { ObjectRef, PlanKind, PlanObject, PolicyRule } from '../../domain/plan.js';
+import { cloneRule, type ObjectRef, type PlanKind, type PlanObject, type PolicyRule } from '../../domain/plan.js';
 import { KubeleaseError } from '../../domain/errors.js';
-import { LABEL_INSTALLATION, LABEL_LEASE } from '../../domain/labels.js';
+import { LABEL_INSTALLATION, LABEL_LEASE, MANAGED_LABEL_SELECTOR } from '../../domain/labels.js';
 import { withRetries, type RetryPolicy } from '../retry.js';
 import { hasStatus, kubeRetryDecision, mapKubeError, type KubeOperation } from './errors.js';
 
-export const MANAGED_BY_SELECTOR = 'app.kubernetes.io/managed-by=kubelease';
 const RBAC_GROUP = 'rbac.authorization.k8s.io';
 
 /** A bearer token that changes over time (EKS): cached by the source, dropped after a 401. */
@@ -130,15 +129,7 @@ export function normalizePem(ca: string | undefined): string | undefined {
   throw new KubeleaseError('invalid', 'kubernetes_ca_cert is neither a PEM certificate nor base64 of one');
 }
 
-function toRules(rules: PolicyRule[] | undefined): V1PolicyRule[] {
-  return (rules ?? []).map((r) => ({
-    verbs: [...r.verbs],
-    ...(r.apiGroups ? { apiGroups: [...r.apiGroups] } : {}),
-    ...(r.resources ? { resources: [...r.resources] } : {}),
-    ...(r.resourceNames ? { resourceNames: [...r.resourceNames] } : {}),
-    ...(r.nonResourceURLs ? { nonResourceURLs: [...r.nonResourceURLs] } : {}),
-  }));
-}
+const toRules = (rules: PolicyRule[] | undefined): V1PolicyRule[] => (rules ?? []).map(cloneRule);
 
 const RESOURCE: Record<PlanKind, string> = {
   Secret: 'secrets',
@@ -464,7 +455,7 @@ export class ClientNodeCluster implements KubeCluster {
   }
 
   async listManaged(): Promise<ManagedObject[]> {
-    const labelSelector = MANAGED_BY_SELECTOR;
+    const labelSelector = MANAGED_LABEL_SELECTOR;
     type Item = { metadata?: V1ObjectMeta };
     type Page = { items: Item[]; metadata?: { _continue?: string } };
     const all = async (kind: PlanKind, fetchPage: (cont?: string) => Promise<Page>): Promise<ManagedObject[]> => {

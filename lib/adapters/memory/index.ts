@@ -1,2 +1,2 @@
 export { MemoryConfigStore, MemoryLeaseStore, MemoryRoleStore } from './stores.js';
-export { FixedClock, MemoryAudit, RandomIds, SeqIds, randomIds } from './support.js';
+export { FixedClock, MemoryAudit, SeqIds } from './support.js';

@@ -1,5 +1,4 @@
 /** Deterministic / in-memory implementations of Clock, Ids and Audit. */
-import { randomInt } from 'node:crypto';
 import type { Audit, AuditEvent, Clock, Ids } from '../../ports.js';
 
 /** A clock that only moves when told to. */
@@ -23,18 +22,6 @@ export class FixedClock implements Clock {
     return Math.floor(this.ms / 1000);
   }
 }
-
-const ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
-
-/** Cryptographically random [a-z0-9] strings (no modulo bias). */
-export class RandomIds implements Ids {
-  random(n: number): string {
-    let s = '';
-    for (let i = 0; i < n; i++) s += ALPHABET[randomInt(ALPHABET.length)];
-    return s;
-  }
-}
-export const randomIds: Ids = new RandomIds();
 
 /**
  * Predictable ids: the k-th call returns k (1-based, base 36) left-padded with '0' to n chars

@@ -25,16 +25,11 @@ import { freePorts } from './ports.js';
 import { Supervisor } from './processes.js';
 import type { TestBed, TestBedInfo, TestBedOptions } from './types.js';
 
-export { REPO_ROOT, BROKER_RBAC_MANIFEST, cacheRoot } from './paths.js';
-export { EKS, EKS_ACCOUNT } from './constants.js';
-export { ISSUER, AUDIENCES, BROKER_NAMESPACE, BROKER_SERVICE_ACCOUNT, BROKER_TOKEN_TTL_SECONDS, DYNAMODB_REGION, DYNAMODB_CREDENTIALS } from './constants.js';
-export type { TestBedInfo, TestBed, TestBedOptions } from './types.js';
+export { REPO_ROOT } from './paths.js';
+export { ISSUER, BROKER_NAMESPACE, BROKER_SERVICE_ACCOUNT } from './constants.js';
+export type { TestBedInfo, TestBed } from './types.js';
 export { BedError } from './errors.js';
 export { ensureKubeBinaries } from './kube-binaries.js';
-export { checkJava } from './dynamodb-local.js';
-export { reapLeftovers } from './pidfile.js';
-export { kubeConfigFromFile } from './kubeconfig.js';
-export { applyManifest } from './broker-identity.js';
 
 export async function startTestBed(opts: TestBedOptions = {}): Promise<TestBed> {
   const log = opts.log ?? (() => {});

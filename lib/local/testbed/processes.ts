@@ -8,7 +8,7 @@ import path from 'node:path';
 import { runDir } from './paths.js';
 import type { PidFile } from './pidfile.js';
 import { signalGroup } from './signals.js';
-import { sleep } from './sleep.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface Proc {
   name: string;
@@ -72,10 +72,11 @@ export class Supervisor {
   async stopOne(p: Proc, graceMs = 5000): Promise<void> {
     if (p.exited || !p.child.pid) return;
     signalGroup(p.child.pid, 'SIGTERM');
-    const done = await Promise.race([p.exit.then(() => true), sleep(graceMs).then(() => false)]);
+    // the grace timers must not hold the process open once the child is gone
+    const done = await Promise.race([p.exit.then(() => true), sleep(graceMs, false, { ref: false })]);
     if (!done) {
       signalGroup(p.child.pid, 'SIGKILL');
-      await Promise.race([p.exit, sleep(2000)]);
+      await Promise.race([p.exit, sleep(2000, undefined, { ref: false })]);
     }
   }
 

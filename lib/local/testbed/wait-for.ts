@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { BedError } from './errors.js';
 import type { Proc } from './processes.js';
-import { sleep } from './sleep.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /** Poll `check` until it returns a value (not undefined/false); fail fast if `proc` dies. */
 export async function waitFor<T>(what: string, proc: Proc | undefined, timeoutMs: number, check: () => Promise<T | undefined | false>, hint = ''): Promise<T> {

@@ -4,7 +4,7 @@
  * grace of 300 s, short of a 1 h token), as the scheduled sweep would run it later.
  */
 import path from 'node:path';
-import { localTableNames } from '../../../lib/adapters/dynamodb/tables.js';
+import { localTableNames } from '../../../lib/local/tables.js';
 import type { EngineDeps } from '../../../lib/engine/deps.js';
 import type { SweepReport } from '../../../lib/engine/sweep.js';
 import { depsFromEnv, setDeps } from '../../../lib/lambda/runtime.js';

@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { logger } from '../../../lib/lambda/observability.js';
 import { startLocalStack } from '../../../lib/local/stack.js';
-import type { TestBedInfo } from '../../../lib/local/testbed.js';
+import type { TestBedInfo } from '../../../lib/local/testbed/index.js';
 
 interface ChildOptions {
   tablePrefix: string;

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { principal, type LocalCredentials, type LocalPrincipal } from '../../../lib/local/credentials.js';
-import type { TableNames } from '../../../lib/adapters/dynamodb/tables.js';
+import type { TableNames } from '../../../lib/tables.js';
 import { loadBed } from '../bed.js';
 import { collector } from './collector.js';
 

@@ -1,4 +1,5 @@
 import { createHash, createHmac } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { AssumeRoleCommand } from '@aws-sdk/client-sts';
 import { EksTokenSource, presignEksToken, stsHost, TOKEN_PREFIX, type AwsCredentials } from '../../../lib/adapters/eks/token.js';
 import { KubeleaseError } from '../../../lib/domain/errors.js';
@@ -132,7 +133,7 @@ describe('EksTokenSource', () => {
       now: () => AT,
       credentials: async () => {
         loads++;
-        await new Promise((r) => setTimeout(r, 10));
+        await sleep(10);
         return CREDS;
       },
     });

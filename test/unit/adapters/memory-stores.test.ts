@@ -6,9 +6,9 @@ import {
   MemoryConfigStore,
   MemoryLeaseStore,
   MemoryRoleStore,
-  RandomIds,
   SeqIds,
 } from '../../../lib/adapters/memory/index.js';
+import { randomIds } from '../../../lib/adapters/random-ids.js';
 
 const lease = (id: string, over: Partial<Lease> = {}): Lease => ({
   lease_id: `m1/creds/${over.role ?? 'ci'}/${id}`,
@@ -162,7 +162,7 @@ describe('clock, ids, audit', () => {
     const s = new SeqIds();
     expect(s.peek(5)).toBe('00001');
     expect([s.random(5), s.random(5), s.random(2)]).toEqual(['00001', '00002', '03']);
-    const r = new RandomIds();
+    const r = randomIds;
     const seen = new Set<string>();
     for (let i = 0; i < 100; i++) {
       const v = r.random(8);

@@ -6,7 +6,6 @@ import {
   LABEL_MANAGED_BY,
   LABEL_MOUNT,
   LABEL_ROLE,
-  leaseLabelSelector,
   MANAGED_LABEL_SELECTOR,
   mergeRole,
   type BuildPlanInput,
@@ -141,8 +140,7 @@ describe('labels and annotations', () => {
       expect(o.annotations[ANNOTATION_EXPIRES_AT]).toBe('2025-06-01T12:00:00Z');
     }
   });
-  test('selectors for the sweeper', () => {
-    expect(leaseLabelSelector('abc123')).toBe('app.kubernetes.io/managed-by=kubelease,kubelease.io/lease=abc123');
+  test('the selector of the sweeper', () => {
     expect(MANAGED_LABEL_SELECTOR).toBe('app.kubernetes.io/managed-by=kubelease');
   });
 });

@@ -7,7 +7,7 @@ import {
   isIamArn,
   isIamArnPattern,
   isIamRoleArn,
-  isLabelKey,
+  isQualifiedName as isLabelKey,
   isLabelValue,
   isMountName,
   isRbacName,

@@ -1,5 +1,6 @@
 /** A recording fake of OUR KubeCluster port (not of Kubernetes): for engine flow tests only. */
-import { FixedClock, MemoryConfigStore, MemoryLeaseStore, MemoryRoleStore, randomIds } from '../../../lib/adapters/memory/index.js';
+import { FixedClock, MemoryConfigStore, MemoryLeaseStore, MemoryRoleStore } from '../../../lib/adapters/memory/index.js';
+import { randomIds } from '../../../lib/adapters/random-ids.js';
 import type { ClusterConfig, ObjectRef, PlanObject } from '../../../lib/domain/index.js';
 import { defaultSettings, writeConfig, type EngineDeps, type EngineSettings } from '../../../lib/engine/index.js';
 import type { AccessCheck, DeleteGuard, IssuedToken, KubeClientFactory, KubeCluster, ManagedObject } from '../../../lib/ports.js';

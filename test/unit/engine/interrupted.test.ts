@@ -2,7 +2,8 @@
  * What the reliability suite found in the engine (issue 14): work a fault or a crash cut short
  * is finished by the sweeper, not left until the lease would have expired.
  */
-import { FixedClock, MemoryConfigStore, MemoryLeaseStore, MemoryRoleStore, randomIds } from '../../../lib/adapters/memory/index.js';
+import { FixedClock, MemoryConfigStore, MemoryLeaseStore, MemoryRoleStore } from '../../../lib/adapters/memory/index.js';
+import { randomIds } from '../../../lib/adapters/random-ids.js';
 import { defaultSettings, deleteConfig, issueCreds, revokeLease, sweep, writeConfig, writeRole, type EngineDeps } from '../../../lib/engine/index.js';
 import { failure } from '../../support/failure.js';
 import { factoryOf, RecordingCluster } from './fake-cluster.js';

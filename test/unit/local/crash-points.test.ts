@@ -1,5 +1,6 @@
 /** The local stack's crash-point knob (lib/local/crash-points.ts), with a recording `crash`. */
-import { FixedClock, MemoryConfigStore, MemoryLeaseStore, MemoryRoleStore, randomIds } from '../../../lib/adapters/memory/index.js';
+import { FixedClock, MemoryConfigStore, MemoryLeaseStore, MemoryRoleStore } from '../../../lib/adapters/memory/index.js';
+import { randomIds } from '../../../lib/adapters/random-ids.js';
 import { defaultSettings, issueCreds, revokeLease, writeConfig, writeRole, type EngineDeps } from '../../../lib/engine/index.js';
 import { parseCrashSpec, withCrashPoints } from '../../../lib/local/crash-points.js';
 import { factoryOf, RecordingCluster } from '../engine/fake-cluster.js';

@@ -6,7 +6,7 @@
  */
 import type { _Record } from '@aws-sdk/client-dynamodb-streams';
 import { isTtlRemoval } from '../../../lib/lambda/expire-handler.js';
-import { isTtlRemovalRecord, toLambdaRecord } from '../../../lib/local/stream-poller.js';
+import { toLambdaRecord } from '../../../lib/local/stream-poller.js';
 
 const ARN = 'arn:aws:dynamodb:ddblocal:000000000000:table/t-leases/stream/2026-11-25T14:23:55.851';
 const image = { expires_at: { N: '1795616576' }, role_lease: { S: 'r#ttl-1' }, mount: { S: 'm' }, lease_id: { S: 'ttl-1' } };
@@ -71,7 +71,6 @@ test('a DynamoDB Local TTL deletion becomes the REMOVE by dynamodb.amazonaws.com
     },
   });
   expect(isTtlRemoval(r)).toBe(true);
-  expect(isTtlRemovalRecord(r)).toBe(true);
 });
 
 test('a DeleteItem (revoke) stays a user REMOVE that the expire handler ignores', () => {
@@ -80,14 +79,13 @@ test('a DeleteItem (revoke) stays a user REMOVE that the expire handler ignores'
   expect(r.userIdentity).toBeUndefined();
   expect(r.dynamodb?.Keys).toEqual({ lease_id: { S: 'del-1' } });
   expect(isTtlRemoval(r)).toBe(false);
-  expect(isTtlRemovalRecord(r)).toBe(false);
 });
 
 test('INSERT passes through unchanged and is filtered out', () => {
   const r = toLambdaRecord(insert, ['lease_id'], ARN);
   expect(r).toMatchObject({ eventName: 'INSERT', eventSource: 'aws:dynamodb', dynamodb: { Keys: { lease_id: { S: 'x' } } } });
   expect(r.userIdentity).toBeUndefined();
-  expect(isTtlRemovalRecord(r)).toBe(false);
+  expect(isTtlRemoval(r)).toBe(false);
 });
 
 test('a real AWS TTL record (REMOVE with service identity) passes through as it is', () => {

@@ -57,9 +57,3 @@ export function tableNamesFromEnv(env: NodeJS.ProcessEnv = process.env): TableNa
   };
   return { config: read('config'), roles: read('roles'), leases: read('leases') };
 }
-
-export const localTableNames = (prefix = 'kubelease'): TableNames => ({
-  config: `${prefix}-config`,
-  roles: `${prefix}-roles`,
-  leases: `${prefix}-leases`,
-});
