@@ -13,6 +13,7 @@ import {
   type DynamoDBDocumentClient,
   type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
+import { isDeepStrictEqual } from 'node:util';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { z } from 'zod';
 import { conflict, isKubeleaseError, unprocessable } from '../../domain/errors.js';
@@ -139,8 +140,9 @@ export class DynamoLeaseStore implements LeaseStore {
       if (!isConditionalCheckFailed(e)) throw storeError(this.table, 'PutItem', e);
       // The SDK retries an attempt whose answer was lost (a timeout, a dropped connection): the
       // item it then finds may be its own first attempt's, not a collision.
+      // Its own attempt left exactly this item; anything else (even one field) is a collision.
       const stored = await this.rawItem(lease.lease_id);
-      if (stored?.lease_hash === lease.lease_hash && stored.caller_arn === lease.caller_arn && stored.issued_at === lease.issued_at) return;
+      if (stored !== undefined && isDeepStrictEqual(stored, JSON.parse(JSON.stringify(leaseItem(lease))))) return;
       throw conflict(`lease ${lease.lease_id} already exists`);
     }
   }
