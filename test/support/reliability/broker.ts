@@ -30,6 +30,7 @@ import { dynamoClient, loadBed, newNamespace, uniqueSuffix } from '../bed.js';
 import { collector } from './collector.js';
 import { FaultProxy } from './fault-proxy.js';
 import { storedLeases, violations, type Violations } from './invariants.js';
+import { dropWhenFileEnds } from './scratch-tables.js';
 
 export const ADMIN = 'arn:aws:iam::123456789012:role/platform-admin';
 export const CI = 'arn:aws:sts::123456789012:assumed-role/ci-deployer/build-1';
@@ -207,6 +208,7 @@ export async function startFaultyBroker(options: FaultyBrokerOptions = {}): Prom
   const bed = loadBed();
   const suffix = uniqueSuffix();
   const tables = localTableNames(`kl-rel-${suffix}`);
+  dropWhenFileEnds(tables);
   await createTables(dynamoClient(), tables);
   const pki = path.join(bed.dir, 'pki');
   const kube = await FaultProxy.start({

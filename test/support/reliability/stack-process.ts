@@ -13,6 +13,7 @@ import { principal, type LocalCredentials, type LocalPrincipal } from '../../../
 import type { TableNames } from '../../../lib/tables.js';
 import { loadBed } from '../bed.js';
 import { collector } from './collector.js';
+import { dropWhenFileEnds } from './scratch-tables.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(here, '../../..');
@@ -125,6 +126,7 @@ function spawnStack(entry: string, o: StackProcessOptions): Promise<StackProcess
       if (ready || !line.startsWith('{"ready"')) return;
       ready = true;
       const info = JSON.parse(line) as { url: string; pid: number; credentials: string; tables: TableNames; startupMs: number };
+      dropWhenFileEnds(info.tables);
       const creds = JSON.parse(readFileSync(info.credentials, 'utf8')) as LocalCredentials;
       for (const p of creds.principals) {
         collector.secret(p.secret_access_key, `the local ${p.name} secret key`);
