@@ -6,6 +6,7 @@ import {
   displayNameFromArn,
   invalid,
   leaseHash,
+  notFound,
   newLeaseId,
   parseCredsRequest,
   renderName,
@@ -113,7 +114,7 @@ export async function issueCreds(
     // Only what this attempt created (all of the plan once createPlanObjects returned): an
     // AlreadyExists must never cost the existing object.
     await rollback(deps, kube, lease, err instanceof PlanExecutionError ? err.created : plan.objects);
-    throw err instanceof PlanExecutionError ? err.cause : err;
+    throw await failureOf(deps, req.mount, err instanceof PlanExecutionError ? err.cause : err);
   }
 
   const expiresAt = epochSeconds(token.expiresAt);
@@ -121,7 +122,14 @@ export async function issueCreds(
   if (!activated) {
     // The sweeper or TTL took the pending record; the token must not outlive its lease.
     await rollback(deps, kube, lease, plan.objects);
-    throw upstream('the lease was expired while the token was being issued; try again');
+    throw await failureOf(deps, req.mount, upstream('the lease was expired while the token was being issued; try again'));
+  }
+  // A config delete that listed the mount's leases before this one was written cannot have
+  // revoked it; it lists them once more after deleting the config (deleteConfig), so a lease is
+  // either seen there or sees the config gone here. Must stay a consistent read (no cache).
+  if (!(await deps.configs.exists(req.mount))) {
+    await rollback(deps, kube, lease, plan.objects);
+    throw mountDeleted(req.mount);
   }
   const allWarnings = [...warnings];
   if (roleMode(role) === 'existing_service_account' && !role.revocable) allWarnings.push(NOT_REVOCABLE_WARNING);
@@ -138,6 +146,21 @@ export async function issueCreds(
       kubernetes_ca_cert: config.kubernetes_ca_cert,
     },
   };
+}
+
+const mountDeleted = (mount: string) => notFound(`mount "${mount}" was deleted while the token was being issued`);
+
+/**
+ * Why an issuance failed, for the caller: when an admin deleted the mount meanwhile (its forced
+ * delete revoked this pending lease, so a later step found its objects gone), say that rather
+ * than what the missing objects broke.
+ */
+async function failureOf(deps: EngineDeps, mount: string, err: unknown): Promise<unknown> {
+  try {
+    return (await deps.configs.exists(mount)) ? err : mountDeleted(mount);
+  } catch {
+    return err;
+  }
 }
 
 async function rollback(deps: EngineDeps, kube: KubeCluster, lease: Lease, created: readonly PlanObject[]): Promise<void> {

@@ -91,12 +91,16 @@ export async function expireLease(deps: EngineDeps, lease: Lease): Promise<{ del
 
 export async function listLeases(
   deps: EngineDeps,
-  req: { mount: string; role?: string; caller: Caller },
+  req: { mount: string; role?: string; caller: Caller; warnings?: string[] },
 ): Promise<{ keys: string[]; key_info: Record<string, LeaseView> }> {
   const admin = isAdmin(deps, req.caller);
   // non-admins see an unknown mount like a known one where they own nothing: no mount oracle
   if (!(await mountExists(deps, req.mount, admin))) return { keys: [], key_info: {} };
-  const all = await deps.leases.listByMount(req.mount, req.role ? { role: req.role } : {});
+  // an item broken in the console does not hide the mount's other leases; admins are told of it
+  const onUnreadable = (item: { lease_id: string }, problems: string[]) => {
+    if (admin) req.warnings?.push(`lease ${item.lease_id} is unreadable and was left out: ${problems.join('; ')}`);
+  };
+  const all = await deps.leases.listByMount(req.mount, { ...(req.role ? { role: req.role } : {}), onUnreadable });
   const visible = all.filter((l) => admin || ownerOf(l.caller_arn) === ownerOf(req.caller.arn));
   const now = deps.clock.now();
   const sorted = visible.sort((a, b) => a.lease_id.localeCompare(b.lease_id));

@@ -5,7 +5,9 @@ import { methodNotAllowed } from './errors.js';
 export async function pathLeasesList(deps: EngineDeps, req: ApiRequest): Promise<ApiResponse> {
   if (!isList(req)) return methodNotAllowed(req.method, 'leases (use GET ?list=true)');
   const role = req.pathParameters.role;
-  return ok(req, await listLeases(deps, { mount: req.pathParameters.mount ?? '', caller: req.caller, ...(role ? { role } : {}) }));
+  const warnings: string[] = [];
+  const data = await listLeases(deps, { mount: req.pathParameters.mount ?? '', caller: req.caller, warnings, ...(role ? { role } : {}) });
+  return ok(req, data, { warnings });
 }
 
 export async function pathLeaseLookup(deps: EngineDeps, req: ApiRequest): Promise<ApiResponse> {

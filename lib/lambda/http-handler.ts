@@ -29,7 +29,8 @@ export function toApiRequest(fn: FunctionName, event: APIGatewayProxyEvent, requ
   const route = routes.find((r) => r.fn === fn && r.path === event.resource && (r.methods as string[]).includes(method));
   if (!route) return fail(405, `${method} ${event.resource} is not served by the ${fn} function`);
   const arn = event.requestContext?.identity?.userArn;
-  if (!arn) return fail(403, 'request has no IAM identity: sign it with AWS SigV4');
+  // names what to fix, like every other refusal: the signature the caller did not send
+  if (!arn) return fail(403, 'Authorization: the request carries no IAM identity; sign it with AWS SigV4');
   let body: unknown = {};
   const raw = event.isBase64Encoded && event.body ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
   if (raw && raw.trim() !== '') {

@@ -3,7 +3,7 @@
  * builds the engine's dependencies from environment variables, once per warm container.
  */
 import { KMSClient } from '@aws-sdk/client-kms';
-import { createDocumentClient } from '../adapters/dynamodb/client.js';
+import { createDocumentClient, type DynamoClientOptions } from '../adapters/dynamodb/client.js';
 import { DynamoConfigStore } from '../adapters/dynamodb/config-store.js';
 import { DynamoLeaseStore } from '../adapters/dynamodb/lease-store.js';
 import { DynamoRoleStore } from '../adapters/dynamodb/role-store.js';
@@ -11,7 +11,7 @@ import { tableNamesFromEnv } from '../tables.js';
 import { KmsSecretBox } from '../adapters/kms/kms-box.js';
 import { LocalSecretBox } from '../adapters/kms/local-box.js';
 import { createStsClient, EksTokenSource } from '../adapters/eks/token.js';
-import { ClusterFactory } from '../adapters/kubernetes/factory.js';
+import { ClusterFactory, type ClusterFactoryOptions } from '../adapters/kubernetes/factory.js';
 import { randomIds } from '../adapters/random-ids.js';
 import { checkAdminPrincipals, isKubeleaseError } from '../domain/index.js';
 import { defaultSettings, type EngineDeps, type EngineSettings } from '../engine/deps.js';
@@ -68,20 +68,32 @@ function secretBoxFromEnv(env: NodeJS.ProcessEnv, tracer: ClientTracer | undefin
   throw new Error('set KUBELEASE_KMS_KEY_ID (AWS) or KUBELEASE_LOCAL_KEY_FILE (local stack)');
 }
 
+/** Client settings the environment does not carry (tests: short timeouts in front of a fault proxy). */
+export interface DepsOverrides {
+  dynamo?: DynamoClientOptions['extra'];
+  kube?: ClusterFactoryOptions;
+}
+
 /** Kubernetes clients; with a tracer, STS (AssumeRole for EKS role_arn) and every cluster call are traced. */
-function kubeFactory(tracer: ClientTracer | undefined): KubeClientFactory {
-  if (!tracer) return new ClusterFactory();
+function kubeFactory(tracer: ClientTracer | undefined, options: ClusterFactoryOptions = {}): KubeClientFactory {
+  if (!tracer) return new ClusterFactory(options);
   const factory = new ClusterFactory({
+    ...options,
     eksTokenSource: (o) => new EksTokenSource({ ...o, stsClient: (region, credentials) => tracer.captureAWSv3Client(createStsClient(region, credentials)) }),
   });
   return new TracedKubeFactory(factory, tracer.provider);
 }
 
 /** `tracer` defaults to this container's (lib/lambda/tracing.ts): none unless the construct turned tracing on. */
-export function depsFromEnv(env: NodeJS.ProcessEnv = process.env, tracer: ClientTracer | undefined = tracing?.tracer): EngineDeps {
-  const client = createDocumentClient(
-    env.KUBELEASE_DYNAMODB_ENDPOINT ? { endpoint: env.KUBELEASE_DYNAMODB_ENDPOINT } : {},
-  );
+export function depsFromEnv(
+  env: NodeJS.ProcessEnv = process.env,
+  tracer: ClientTracer | undefined = tracing?.tracer,
+  overrides: DepsOverrides = {},
+): EngineDeps {
+  const client = createDocumentClient({
+    ...(env.KUBELEASE_DYNAMODB_ENDPOINT ? { endpoint: env.KUBELEASE_DYNAMODB_ENDPOINT } : {}),
+    ...(overrides.dynamo ? { extra: overrides.dynamo } : {}),
+  });
   // the document client shares the base client's middleware stack: one capture covers both
   tracer?.captureAWSv3Client(client);
   const names = tableNamesFromEnv(env);
@@ -89,7 +101,7 @@ export function depsFromEnv(env: NodeJS.ProcessEnv = process.env, tracer: Client
     configs: new DynamoConfigStore({ client, tableName: names.config, box: secretBoxFromEnv(env, tracer) }),
     roles: new DynamoRoleStore({ client, tableName: names.roles }),
     leases: new DynamoLeaseStore({ client, tableName: names.leases }),
-    kube: kubeFactory(tracer),
+    kube: kubeFactory(tracer, overrides.kube),
     clock: { now: () => new Date() },
     ids: randomIds,
     audit: auditLog,

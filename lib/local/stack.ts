@@ -30,6 +30,7 @@ import { logger } from '../lambda/observability.js';
 import { depsFromEnv, setDeps } from '../lambda/runtime.js';
 import { handleSweep } from '../lambda/sweep-handler.js';
 import { ADMIN_USER_ARN, CI_ROLE_ARN, dataDir, loadOrCreateCredentials, type LoadedCredentials } from './credentials.js';
+import { CRASH_ENV, withCrashPoints } from './crash-points.js';
 import { DEFAULT_PORT, startLocalServer, type LocalServer } from './server.js';
 import { StreamPoller } from './stream-poller.js';
 import { BROKER_NAMESPACE, BROKER_SERVICE_ACCOUNT, ISSUER, ensureKubeBinaries, startTestBed, type TestBed, type TestBedInfo } from './testbed/index.js';
@@ -229,7 +230,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     await createTables(client, tables);
     log(`tables ready: ${tables.config}, ${tables.roles}, ${tables.leases}`);
 
-    const deps = depsFromEnv(handlerEnv);
+    // KUBELEASE_CRASH_AFTER: the reliability suite's crash points (lib/local/crash-points.ts)
+    const deps = withCrashPoints(depsFromEnv(handlerEnv), env[CRASH_ENV]);
     setDeps(deps);
     cleanups.push(() => setDeps(undefined));
 

@@ -7,7 +7,7 @@
  *   service_account_jwt_ciphertext | eks_cluster_name, eks_region, role_arn?, external_id?
  */
 import { DeleteCommand, GetCommand, PutCommand, paginateScan, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { unprocessable } from '../../domain/errors.js';
+import { isKubeleaseError, unprocessable } from '../../domain/errors.js';
 import type { ClusterAuth, ClusterConfig } from '../../domain/types.js';
 import type { ConfigStore, SecretBox } from '../../ports.js';
 import { call, isConditionalCheckFailed, storeError } from './util.js';
@@ -59,6 +59,13 @@ export class DynamoConfigStore implements ConfigStore {
     );
     if (!out.Item) return undefined;
     return this.fromItem(out.Item);
+  }
+
+  async exists(mount: string): Promise<boolean> {
+    const out = await call(this.table, 'GetItem', () =>
+      this.client.send(new GetCommand({ TableName: this.table, Key: { mount }, ConsistentRead: true, ProjectionExpression: 'mount' })),
+    );
+    return out.Item !== undefined;
   }
 
   async put(config: ClusterConfig): Promise<void> {
@@ -140,6 +147,15 @@ export class DynamoConfigStore implements ConfigStore {
     };
   }
 
+  private async openJwt(mount: string, sealed: string): Promise<string> {
+    try {
+      return await this.box.open(sealed, jwtContext(mount));
+    } catch (e) {
+      if (isKubeleaseError(e) && e.kind === 'unprocessable') throw unprocessable(`config ${mount}: service_account_jwt_ciphertext: ${e.message}`);
+      throw e;
+    }
+  }
+
   private async fromItem(item: Record<string, unknown>): Promise<ClusterConfig> {
     const mount = item.mount as string;
     const str = (field: string, optional = false): string => {
@@ -157,7 +173,7 @@ export class DynamoConfigStore implements ConfigStore {
     let auth: ClusterAuth;
     if (item.auth_kind === 'service_account_jwt') {
       const sealed = str('service_account_jwt_ciphertext');
-      auth = { kind: 'service_account_jwt', service_account_jwt: await this.box.open(sealed, jwtContext(mount)) };
+      auth = { kind: 'service_account_jwt', service_account_jwt: await this.openJwt(mount, sealed) };
     } else if (item.auth_kind === 'eks') {
       const roleArn = str('role_arn', true);
       const externalId = str('external_id', true);

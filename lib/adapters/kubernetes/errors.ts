@@ -4,6 +4,7 @@
  * Status message (whitespace-collapsed, truncated), and never contain request headers or tokens.
  */
 import { KubeleaseError } from '../../domain/errors.js';
+import { retryAfterMs, type RetryDecision } from '../retry.js';
 
 /** What the broker was doing when the call failed (used only to word the message). */
 export interface KubeOperation {
@@ -129,7 +130,8 @@ function causes(err: unknown): { name?: string; code?: string; message?: string 
  * | 403 | upstream: the broker lacks permission to <verb> <resource> in namespace "x" |
  * | 404 on create / token | invalid: the referenced namespace / service account does not exist |
  * | 404 otherwise | not_found |
- * | 409 | conflict |
+ * | 409 AlreadyExists on create, 409 on delete (uid precondition) | conflict |
+ * | other 409 | upstream |
  * | 429, 503, 504, timeouts, connection errors | unavailable |
  * | TLS verification errors | upstream: check kubernetes_ca_cert |
  * | other 5xx, anything else | upstream |
@@ -187,7 +189,10 @@ function mapStatus(code: number, status: K8sStatus, op: KubeOperation): Kubeleas
       if (status.reason === 'AlreadyExists') {
         return new KubeleaseError('conflict', `${what} already exists${where(op)}`);
       }
-      return new KubeleaseError('conflict', `conflict on ${what}${where(op)} ${k8sSays(status, 'conflict')}`);
+      // a delete's uid precondition failed: the object was replaced (the guarded delete reads this)
+      if (op.verb === 'delete') return new KubeleaseError('conflict', `conflict on ${what}${where(op)} ${k8sSays(status, 'conflict')}`);
+      // anything else is the cluster failing the broker, not something the caller can resolve
+      return new KubeleaseError('upstream', `the cluster answered 409 Conflict to ${op.verb} ${what}${where(op)} ${k8sSays(status, 'conflict')}`);
     case 422: {
       const list = (status.details?.causes ?? [])
         .map((c) => quote(`${c.field ? `${c.field}: ` : ''}${c.message ?? c.reason ?? ''}`, 200))
@@ -236,4 +241,37 @@ function mapTransport(err: unknown, op: KubeOperation): KubeleaseError {
 /** True for an ApiException-like error with this HTTP status. */
 export function hasStatus(err: unknown, code: number): boolean {
   return apiStatus(err)?.code === code;
+}
+
+/**
+ * Whether a failed call may be made again (see lib/adapters/retry.ts), client-go's rules:
+ * - 429 always (the apiserver refused before doing anything), after its Retry-After;
+ * - 500/502/503/504 and a connection lost mid-call only for idempotent calls (reads, deletes
+ *   with a uid precondition, TokenRequests, access reviews): a create may have been applied;
+ * - a refused connection always (nothing was sent);
+ * - never a timeout: the call already used its time, and callers wait on it.
+ */
+export function kubeRetryDecision(err: unknown, idempotent: boolean): RetryDecision {
+  const api = apiStatus(err);
+  if (api) {
+    const afterMs = retryAfterMs(headerOf(err, 'retry-after'));
+    if (api.code === 429 || (idempotent && [500, 502, 503, 504].includes(api.code))) {
+      return afterMs === undefined ? { retry: true } : { retry: true, afterMs };
+    }
+    return { retry: false };
+  }
+  const chain = causes(err);
+  if (chain.some((c) => c.name === 'TimeoutError' || c.name === 'AbortError' || c.code === 'UND_ERR_CONNECT_TIMEOUT')) return { retry: false };
+  if (chain.some((c) => c.code === 'ECONNREFUSED')) return { retry: true };
+  const lost = chain.some((c) => (c.code !== undefined && NETWORK_CODES.has(c.code)) || c.message === 'fetch failed');
+  return { retry: idempotent && lost };
+}
+
+function headerOf(err: unknown, name: string): string | undefined {
+  const headers = (err as { headers?: unknown }).headers;
+  if (typeof headers !== 'object' || headers === null) return undefined;
+  for (const [k, v] of Object.entries(headers as Record<string, unknown>)) {
+    if (k.toLowerCase() === name && typeof v === 'string') return v;
+  }
+  return undefined;
 }
