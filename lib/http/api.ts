@@ -44,4 +44,5 @@ export function noContent(req: ApiRequest, warnings: string[] = []): ApiResponse
   return warnings.length > 0 ? ok(req, null, { warnings }) : { status: 204 };
 }
 
-export const isList = (req: ApiRequest) => req.query.list === 'true' || req.method === 'LIST';
+/** Vault's LIST verb reaches us as GET ?list=true: API Gateway and the local server accept no other method. */
+export const isList = (req: ApiRequest) => req.query.list === 'true';

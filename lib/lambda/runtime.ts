@@ -9,7 +9,6 @@ import { DynamoLeaseStore } from '../adapters/dynamodb/lease-store.js';
 import { DynamoRoleStore } from '../adapters/dynamodb/role-store.js';
 import { tableNamesFromEnv } from '../tables.js';
 import { KmsSecretBox } from '../adapters/kms/kms-box.js';
-import { LocalSecretBox } from '../adapters/kms/local-box.js';
 import { createStsClient, EksTokenSource } from '../adapters/eks/token.js';
 import { ClusterFactory } from '../adapters/kubernetes/factory.js';
 import { randomIds } from '../adapters/random-ids.js';
@@ -60,12 +59,18 @@ export interface ClientTracer {
   provider: ConstructorParameters<typeof TracedKubeFactory>[1];
 }
 
-function secretBoxFromEnv(env: NodeJS.ProcessEnv, tracer: ClientTracer | undefined): SecretBox {
+/** What only the local stack and tests have, handed in by them: nothing local is deployed. */
+export interface LocalParts {
+  /** used instead of KMS (KUBELEASE_KMS_KEY_ID) */
+  secretBox?: SecretBox;
+}
+
+function secretBoxFromEnv(env: NodeJS.ProcessEnv, tracer: ClientTracer | undefined, local: LocalParts): SecretBox {
+  if (local.secretBox) return local.secretBox;
   if (env.KUBELEASE_KMS_KEY_ID) {
     return new KmsSecretBox({ keyId: env.KUBELEASE_KMS_KEY_ID, ...(tracer ? { client: tracer.captureAWSv3Client(new KMSClient({})) } : {}) });
   }
-  if (env.KUBELEASE_LOCAL_KEY_FILE) return LocalSecretBox.fromFileOrCreate(env.KUBELEASE_LOCAL_KEY_FILE);
-  throw new Error('set KUBELEASE_KMS_KEY_ID (AWS) or KUBELEASE_LOCAL_KEY_FILE (local stack)');
+  throw new Error('set KUBELEASE_KMS_KEY_ID (the KMS key that seals cluster credentials)');
 }
 
 /** Kubernetes clients; with a tracer, STS (AssumeRole for EKS role_arn) and every cluster call are traced. */
@@ -77,8 +82,11 @@ function kubeFactory(tracer: ClientTracer | undefined): KubeClientFactory {
   return new TracedKubeFactory(factory, tracer.provider);
 }
 
-/** `tracer` defaults to this container's (lib/lambda/tracing.ts): none unless the construct turned tracing on. */
-export function depsFromEnv(env: NodeJS.ProcessEnv = process.env, tracer: ClientTracer | undefined = tracing?.tracer): EngineDeps {
+/**
+ * `tracer` defaults to this container's (lib/lambda/tracing.ts): none unless the construct turned
+ * tracing on. `local` comes from the local stack and tests only.
+ */
+export function depsFromEnv(env: NodeJS.ProcessEnv = process.env, tracer: ClientTracer | undefined = tracing?.tracer, local: LocalParts = {}): EngineDeps {
   const client = createDocumentClient(
     env.KUBELEASE_DYNAMODB_ENDPOINT ? { endpoint: env.KUBELEASE_DYNAMODB_ENDPOINT } : {},
   );
@@ -86,7 +94,7 @@ export function depsFromEnv(env: NodeJS.ProcessEnv = process.env, tracer: Client
   tracer?.captureAWSv3Client(client);
   const names = tableNamesFromEnv(env);
   return {
-    configs: new DynamoConfigStore({ client, tableName: names.config, box: secretBoxFromEnv(env, tracer) }),
+    configs: new DynamoConfigStore({ client, tableName: names.config, box: secretBoxFromEnv(env, tracer, local) }),
     roles: new DynamoRoleStore({ client, tableName: names.roles }),
     leases: new DynamoLeaseStore({ client, tableName: names.leases }),
     kube: kubeFactory(tracer),

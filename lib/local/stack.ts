@@ -28,6 +28,7 @@ import { handleExpire } from '../lambda/expire-handler.js';
 import { handleHttp } from '../lambda/http-handler.js';
 import { logger } from '../lambda/observability.js';
 import { depsFromEnv, setDeps } from '../lambda/runtime.js';
+import { LocalSecretBox } from './secret-box.js';
 import { handleSweep } from '../lambda/sweep-handler.js';
 import { ADMIN_USER_ARN, CI_ROLE_ARN, dataDir, loadOrCreateCredentials, type LoadedCredentials } from './credentials.js';
 import { DEFAULT_PORT, startLocalServer, type LocalServer } from './server.js';
@@ -209,7 +210,6 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       ...env,
       ...Object.fromEntries((Object.keys(TABLE_ENV) as TableKey[]).map((k) => [TABLE_ENV[k], tables[k]])),
       KUBELEASE_DYNAMODB_ENDPOINT: bed.dynamodb.endpoint,
-      KUBELEASE_LOCAL_KEY_FILE: keyFile,
       KUBELEASE_ADMIN_PRINCIPALS: env.KUBELEASE_ADMIN_PRINCIPALS || ADMIN_USER_ARN,
     };
     delete handlerEnv.KUBELEASE_KMS_KEY_ID;
@@ -229,7 +229,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     await createTables(client, tables);
     log(`tables ready: ${tables.config}, ${tables.roles}, ${tables.leases}`);
 
-    const deps = depsFromEnv(handlerEnv);
+    const deps = depsFromEnv(handlerEnv, undefined, { secretBox: LocalSecretBox.fromFileOrCreate(keyFile) });
     setDeps(deps);
     cleanups.push(() => setDeps(undefined));
 

@@ -2,9 +2,7 @@
  * The Lambda handlers, driven with API Gateway REST events, against DynamoDB Local and the real
  * apiserver: every endpoint, envelopes, the authz matrix, fail-closed roles, expiry paths.
  */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as k8s from '@kubernetes/client-node';
 import { DeleteItemCommand, GetItemCommand, PutItemCommand, UpdateItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
@@ -15,6 +13,7 @@ import { matchRoute } from '../../lib/http/routes.js';
 import { handleExpire } from '../../lib/lambda/expire-handler.js';
 import { handleHttp } from '../../lib/lambda/http-handler.js';
 import { depsFromEnv, setDeps } from '../../lib/lambda/runtime.js';
+import { LocalSecretBox } from '../../lib/local/secret-box.js';
 import { handleSweep } from '../../lib/lambda/sweep-handler.js';
 import { metrics } from '../../lib/lambda/observability.js';
 import { adminKubeConfig, dynamoClient, eventually, loadBed, newNamespace, uniqueSuffix } from '../support/bed.js';
@@ -104,11 +103,10 @@ beforeAll(async () => {
     KUBELEASE_ROLES_TABLE: names.roles,
     KUBELEASE_LEASES_TABLE: names.leases,
     KUBELEASE_DYNAMODB_ENDPOINT: bed.dynamodb.endpoint,
-    KUBELEASE_LOCAL_KEY_FILE: join(mkdtempSync(join(tmpdir(), 'kl-key-')), 'key'),
     KUBELEASE_ADMIN_PRINCIPALS: ADMIN,
     KUBELEASE_ORPHAN_GRACE_SECONDS: '1',
   };
-  setDeps({ ...depsFromEnv(env), audit });
+  setDeps({ ...depsFromEnv(env, undefined, { secretBox: new LocalSecretBox(randomBytes(32)) }), audit });
   // the handlers' JSON log lines are collected (and checked for secrets), not printed
   process.stdout.write = ((chunk: string | Uint8Array, ...rest: never[]) => {
     const line = String(chunk);
