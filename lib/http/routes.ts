@@ -6,14 +6,16 @@
  */
 export type FunctionName = 'config' | 'roles' | 'creds' | 'leases';
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
+/** One typed handler per operation (lib/http/dispatch.ts); audit records and metrics name it. */
+export type RouteOp = 'mounts.list' | 'config' | 'roles.list' | 'roles' | 'roles.check' | 'creds' | 'leases.list' | 'leases.lookup' | 'leases.revoke';
 
 export interface Route {
   /** API Gateway resource path */
   path: string;
   methods: HttpMethod[];
   fn: FunctionName;
-  /** operation id used by the handler's dispatch and in audit records */
-  op: string;
+  /** the operation: picks the typed handler, names audit records and metrics */
+  op: RouteOp;
 }
 
 export const routes: readonly Route[] = [
