@@ -19,11 +19,12 @@ import { metrics } from '../../lib/lambda/observability.js';
 import { adminKubeConfig, dynamoClient, eventually, loadBed, newNamespace, uniqueSuffix } from '../support/bed.js';
 import { restEvent, type EventInput } from '../support/apigw.js';
 import { objectsOfLease } from '../support/kube-probes.js';
+import { ADMIN as BED_ADMIN, CI as BED_CI, STRANGER as BED_STRANGER } from '../support/engine.js';
 
-const ADMIN = 'arn:aws:iam::123456789012:role/platform-admin';
-const CI = 'arn:aws:sts::123456789012:assumed-role/ci-deployer/build-7';
-const CI_OTHER_SESSION = 'arn:aws:sts::123456789012:assumed-role/ci-deployer/build-8';
-const STRANGER = 'arn:aws:iam::123456789012:user/mallory';
+const ADMIN = BED_ADMIN.arn;
+const CI = BED_CI.arn;
+const CI_OTHER_SESSION = CI.replace(/[^/]+$/, 'build-8');
+const STRANGER = BED_STRANGER.arn;
 const MOUNT = 'handlers';
 
 const names = localTableNames(`kl-h-${uniqueSuffix()}`);

@@ -5,7 +5,8 @@
 import { dispatch } from '../../../lib/http/dispatch.js';
 import type { ApiRequest } from '../../../lib/http/api.js';
 import { routes } from '../../../lib/http/routes.js';
-import { FAKE_ADMIN as ADMIN, memoryDeployment, type MemoryDeps } from '../engine/fake-cluster.js';
+import { memoryDeployment, type MemoryDeps } from '../engine/fake-cluster.js';
+import { FAKE_ADMIN as ADMIN } from '../../support/fixtures.js';
 
 let deps: MemoryDeps;
 beforeEach(async () => {

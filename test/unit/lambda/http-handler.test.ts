@@ -8,9 +8,10 @@ import type { APIGatewayProxyResult, Context } from 'aws-lambda';
 import { httpHandler } from '../../../lib/lambda/http-handler.js';
 import { auditLog, setDeps } from '../../../lib/lambda/runtime.js';
 import { restEvent, type EventInput } from '../../support/apigw.js';
-import { FAKE_ADMIN, memoryDeployment, type MemoryDeps } from '../engine/fake-cluster.js';
+import { memoryDeployment, type MemoryDeps } from '../engine/fake-cluster.js';
+import { FAKE_ADMIN, FAKE_CI, FAKE_CI_ROLE } from '../../support/fixtures.js';
 
-const CI = 'arn:aws:sts::111111111111:assumed-role/ci/run-1';
+const CI = FAKE_CI.arn;
 const context = { awsRequestId: 'aws-req-1', functionName: 'kubelease-roles', getRemainingTimeInMillis: () => 30_000 } as unknown as Context;
 
 let deps: MemoryDeps;
@@ -71,7 +72,7 @@ test('an event that never reaches the engine (no IAM identity) is still audited 
 });
 
 test('creds: issued and latency by mode; the token never reaches a log line', async () => {
-  await call('roles', { method: 'POST', path: '/v1/c1/roles/deploy', body: { allowed_kubernetes_namespaces: 'team', service_account_name: 'default', allowed_principals: 'arn:aws:iam::111111111111:role/ci' } });
+  await call('roles', { method: 'POST', path: '/v1/c1/roles/deploy', body: { allowed_kubernetes_namespaces: 'team', service_account_name: 'default', allowed_principals: FAKE_CI_ROLE } });
   lines.length = 0;
   const res = await call('creds', { method: 'POST', path: '/v1/c1/creds/deploy', arn: CI, body: { kubernetes_namespace: 'team' } });
   expect(res.status).toBe(200);
