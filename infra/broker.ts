@@ -118,7 +118,7 @@ export class KubeleaseBroker extends Construct {
     if (this.securityGroups) {
       new CfnOutput(this, 'BrokerSecurityGroupIds', {
         value: this.securityGroups.map((sg) => sg.securityGroupId).join(','),
-        description: 'Allow these on the cluster API port (443) in each private cluster security group',
+        description: 'Allow these on the cluster API port (443, or 6443 for self-managed API servers) in each private cluster security group',
       });
     }
     if (this.dashboard) new CfnOutput(this, 'DashboardName', { value: this.dashboard.dashboardName });

@@ -97,11 +97,12 @@ export function stackPropsFromContext(get: ContextReader): ContextStackProps {
     return Number.isFinite(n) ? n : bad(key, 'must be a number', v);
   };
   /** `512`, `creds=1024,sweep=256`, or a JSON object `{"creds": 1024}`. */
-  const perFunction = (key: string): Partial<Record<BrokerFunction, number>> | undefined => {
+  /** `every`: the functions one plain number applies to */
+  const perFunction = (key: string, every: readonly BrokerFunction[] = BROKER_FUNCTIONS): Partial<Record<BrokerFunction, number>> | undefined => {
     let v = raw(key);
     if (v === undefined) return undefined;
     if (typeof v === 'number' || (typeof v === 'string' && /^\d+$/.test(v.trim()))) {
-      return Object.fromEntries(BROKER_FUNCTIONS.map((fn) => [fn, Number(v)]));
+      return Object.fromEntries(every.map((fn) => [fn, Number(v)]));
     }
     if (typeof v === 'string' && v.trim().startsWith('{')) {
       try {
@@ -138,7 +139,8 @@ export function stackPropsFromContext(get: ContextReader): ContextStackProps {
   const vpcEndpoints =
     endpoints && (endpoints.length === 1 && endpoints[0] === 'none' ? [] : (endpoints.map((e) => e.toLowerCase()) as VpcEndpointService[]));
   for (const e of vpcEndpoints ?? []) if (!VPC_ENDPOINT_SERVICES.includes(e)) bad('vpcEndpoints', `"${e}" is not one of ${VPC_ENDPOINT_SERVICES.join(', ')} (or "none")`, endpoints);
-  const reserved = perFunction('reservedConcurrency');
+  // the sweeper's reserved concurrency is fixed at 1: a plain number sizes the others
+  const reserved = perFunction('reservedConcurrency', BROKER_FUNCTIONS.filter((fn) => fn !== 'sweep'));
 
   const broker: ContextStackProps['broker'] = {
     adminPrincipals: list('adminPrincipals'),

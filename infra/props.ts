@@ -80,7 +80,7 @@ export interface KubeleaseBrokerProps {
   vpc?: ec2.IVpc;
   /** Subnets for the functions. Default: the VPC's private subnets. Only with `vpc`. */
   vpcSubnets?: ec2.SubnetSelection;
-  /** Security groups of the functions. Default: one created (egress 443 only); its id is an output. Only with `vpc`. */
+  /** Security groups of the functions. Default: one created (egress 443 and 6443 only); its id is an output. Only with `vpc`. */
   securityGroups?: ec2.ISecurityGroup[];
   /**
    * VPC endpoints to create for the functions' subnets; leave out those your VPC already has

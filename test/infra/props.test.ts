@@ -166,6 +166,14 @@ describe('context keys (cdk.json / -c)', () => {
     expect(read({})).toEqual({ stackName: 'Kubelease', broker: {} });
   });
 
+  test('one reservedConcurrency number applies to every function but the sweeper (always 1) and synthesizes', () => {
+    const props = read({ adminPrincipals: [ADMIN], reservedConcurrency: '5' });
+    expect(props.broker.reservedConcurrency).toEqual({ config: 5, roles: 5, creds: 5, leases: 5, expire: 5 });
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const stack = new KubeleaseStack(app, 'C', { env: { account: '111111111111', region: 'eu-west-1' }, broker: props.broker });
+    expect(stack.broker.settings.reservedConcurrency).toEqual({ config: 5, roles: 5, creds: 5, leases: 5, expire: 5, sweep: 1 });
+  });
+
   test('bad values name their key, all at once', () => {
     expect(() =>
       read({
