@@ -36,12 +36,10 @@ export interface RouteMatch {
   pathParameters: Record<string, string>;
 }
 
-/** Matches a concrete path like API Gateway does: static segments before `{param}` ones. */
-export function matchRoute(path: string): RouteMatch | undefined {
-  return matchSegments(path.replace(/\/+$/, '').split('/').slice(1).map((p) => decodeURIComponent(p)));
-}
-
-/** The same match on already decoded segments (no leading empty segment), e.g. from the local server's one parse. */
+/**
+ * Matches decoded path segments (no leading empty segment) like API Gateway does: static
+ * segments before `{param}` ones.
+ */
 export function matchSegments(segments: readonly string[]): RouteMatch | undefined {
   let best: { match: RouteMatch; statics: number } | undefined;
   for (const route of routes) {

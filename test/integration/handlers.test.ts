@@ -9,7 +9,6 @@ import { DeleteItemCommand, GetItemCommand, PutItemCommand, UpdateItemCommand, t
 import type { APIGatewayProxyResult, DynamoDBRecord } from 'aws-lambda';
 import { createTables, localTableNames } from '../../lib/local/tables.js';
 import { MemoryAudit } from '../../lib/adapters/memory/index.js';
-import { matchRoute } from '../../lib/http/routes.js';
 import { handleExpire } from '../../lib/lambda/expire-handler.js';
 import { handleHttp } from '../../lib/lambda/http-handler.js';
 import { depsFromEnv, setDeps } from '../../lib/lambda/runtime.js';
@@ -17,7 +16,7 @@ import { LocalSecretBox } from '../../lib/local/secret-box.js';
 import { handleSweep } from '../../lib/lambda/sweep-handler.js';
 import { metrics } from '../../lib/lambda/observability.js';
 import { adminKubeConfig, dynamoClient, eventually, loadBed, newNamespace, uniqueSuffix } from '../support/bed.js';
-import { restEvent, type EventInput } from '../support/apigw.js';
+import { matchRoute, restEvent, type EventInput } from '../support/apigw.js';
 import { objectsOfLease } from '../support/kube-probes.js';
 import { ADMIN as BED_ADMIN, CI as BED_CI, STRANGER as BED_STRANGER } from '../support/engine.js';
 
