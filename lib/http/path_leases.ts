@@ -1,3 +1,4 @@
+import { parseLeaseRequest } from '../domain/index.js';
 import { listLeases, lookupLease, revokeLease } from '../engine/index.js';
 import { isList, noContent, ok } from './api.js';
 import { methodNotAllowed } from './errors.js';
@@ -10,11 +11,11 @@ export const pathLeasesList = route({ required: ['mount'], optional: ['role'] },
   return ok(req, await listLeases(deps, { mount, caller: req.caller, ...(role ? { role } : {}) }));
 });
 
-/** `/v1/sys/leases/lookup`. */
-export const pathLeaseLookup = route({}, async (deps, req) => ok(req, await lookupLease(deps, req.body, req.caller)));
+/** `/v1/sys/leases/lookup`: the body parsed here, the engine takes a well-formed lease id. */
+export const pathLeaseLookup = route({}, async (deps, req) => ok(req, await lookupLease(deps, parseLeaseRequest(req.body), req.caller)));
 
 /** `/v1/sys/leases/revoke`. */
 export const pathLeaseRevoke = route({}, async (deps, req) => {
-  const { warnings } = await revokeLease(deps, req.body, req.caller);
+  const { warnings } = await revokeLease(deps, parseLeaseRequest(req.body), req.caller);
   return noContent(req, warnings);
 });
