@@ -1,4 +1,4 @@
-import { invalid, notFound, parseLeaseId, rfc3339, roleArnOfSession, tokenDiesWithLease, type Lease } from '../domain/index.js';
+import { notFound, rfc3339, roleArnOfSession, tokenDiesWithLease, type Lease, type LeaseRequest } from '../domain/index.js';
 import type { KubeCluster } from '../ports.js';
 import type { Caller, EngineDeps } from './deps.js';
 import { epochSeconds } from './deps.js';
@@ -11,9 +11,8 @@ export const ownerOf = (arn: string): string => roleArnOfSession(arn) ?? arn;
 const mayManage = (deps: EngineDeps, caller: Caller, lease: Lease) =>
   isAdmin(deps, caller) || ownerOf(lease.caller_arn) === ownerOf(caller.arn);
 
-async function loadOwnedLease(deps: EngineDeps, leaseId: unknown, caller: Caller): Promise<Lease> {
-  if (typeof leaseId !== 'string' || leaseId === '') throw invalid('lease_id: required');
-  parseLeaseId(leaseId);
+/** `leaseId` is well-formed (parseLeaseRequest). */
+async function loadOwnedLease(deps: EngineDeps, leaseId: string, caller: Caller): Promise<Lease> {
   const lease = await deps.leases.get(leaseId);
   // Same answer for "absent" and "not yours": lease ids of others are not probed this way.
   if (!lease || !mayManage(deps, caller, lease)) throw notFound(`lease_id: lease "${leaseId}" not found`);
@@ -48,8 +47,8 @@ export function leaseView(lease: Lease, now: Date): LeaseView {
   };
 }
 
-export async function lookupLease(deps: EngineDeps, body: unknown, caller: Caller): Promise<LeaseView> {
-  const lease = await loadOwnedLease(deps, leaseIdFrom(body), caller);
+export async function lookupLease(deps: EngineDeps, req: LeaseRequest, caller: Caller): Promise<LeaseView> {
+  const lease = await loadOwnedLease(deps, req.lease_id, caller);
   return leaseView(lease, deps.clock.now());
 }
 
@@ -59,8 +58,8 @@ export interface Revoked {
   warnings: string[];
 }
 
-export async function revokeLease(deps: EngineDeps, body: unknown, caller: Caller): Promise<Revoked> {
-  const lease = await loadOwnedLease(deps, leaseIdFrom(body), caller);
+export async function revokeLease(deps: EngineDeps, req: LeaseRequest, caller: Caller): Promise<Revoked> {
+  const lease = await loadOwnedLease(deps, req.lease_id, caller);
   const config = await loadConfig(deps, lease.mount);
   const { deleted } = await endLease(deps, await deps.kube.forCluster(config), lease);
   return { deleted, warnings: tokenDiesWithLease(lease.plan) ? [] : [notRevocableWarning(lease)] };
@@ -108,13 +107,5 @@ export async function listLeases(
     keys: sorted.map((l) => l.lease_id),
     key_info: Object.fromEntries(sorted.map((l) => [l.lease_id, leaseView(l, now)])),
   };
-}
-
-function leaseIdFrom(body: unknown): unknown {
-  if (typeof body !== 'object' || body === null) throw invalid('lease_id: required (JSON body {"lease_id": "..."})');
-  // Vault clients may send `increment` (renew) or `sync` (revoke); both are accepted and ignored
-  const extra = Object.keys(body).filter((k) => k !== 'lease_id' && k !== 'increment' && k !== 'sync');
-  if (extra.length > 0) throw invalid(extra.map((k) => `${k}: unknown field`));
-  return (body as { lease_id?: unknown }).lease_id;
 }
 

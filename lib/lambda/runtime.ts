@@ -9,7 +9,6 @@ import { DynamoLeaseStore } from '../adapters/dynamodb/lease-store.js';
 import { DynamoRoleStore } from '../adapters/dynamodb/role-store.js';
 import { tableNamesFromEnv } from '../tables.js';
 import { KmsSecretBox } from '../adapters/kms/kms-box.js';
-import { LocalSecretBox } from '../adapters/kms/local-box.js';
 import { createStsClient, EksTokenSource } from '../adapters/eks/token.js';
 import { ClusterFactory, type ClusterFactoryOptions } from '../adapters/kubernetes/factory.js';
 import { randomIds } from '../adapters/random-ids.js';
@@ -60,18 +59,21 @@ export interface ClientTracer {
   provider: ConstructorParameters<typeof TracedKubeFactory>[1];
 }
 
-function secretBoxFromEnv(env: NodeJS.ProcessEnv, tracer: ClientTracer | undefined): SecretBox {
+/** What only the local stack and tests have, handed in by them: nothing local is deployed. */
+export interface LocalParts {
+  /** used instead of KMS (KUBELEASE_KMS_KEY_ID) */
+  secretBox?: SecretBox;
+  /** client settings the environment does not carry (tests: short timeouts in front of a fault proxy) */
+  dynamo?: DynamoClientOptions['extra'];
+  kube?: ClusterFactoryOptions;
+}
+
+function secretBoxFromEnv(env: NodeJS.ProcessEnv, tracer: ClientTracer | undefined, local: LocalParts): SecretBox {
+  if (local.secretBox) return local.secretBox;
   if (env.KUBELEASE_KMS_KEY_ID) {
     return new KmsSecretBox({ keyId: env.KUBELEASE_KMS_KEY_ID, ...(tracer ? { client: tracer.captureAWSv3Client(new KMSClient({})) } : {}) });
   }
-  if (env.KUBELEASE_LOCAL_KEY_FILE) return LocalSecretBox.fromFileOrCreate(env.KUBELEASE_LOCAL_KEY_FILE);
-  throw new Error('set KUBELEASE_KMS_KEY_ID (AWS) or KUBELEASE_LOCAL_KEY_FILE (local stack)');
-}
-
-/** Client settings the environment does not carry (tests: short timeouts in front of a fault proxy). */
-export interface DepsOverrides {
-  dynamo?: DynamoClientOptions['extra'];
-  kube?: ClusterFactoryOptions;
+  throw new Error('set KUBELEASE_KMS_KEY_ID (the KMS key that seals cluster credentials)');
 }
 
 /** Kubernetes clients; with a tracer, STS (AssumeRole for EKS role_arn) and every cluster call are traced. */
@@ -84,24 +86,23 @@ function kubeFactory(tracer: ClientTracer | undefined, options: ClusterFactoryOp
   return new TracedKubeFactory(factory, tracer.provider);
 }
 
-/** `tracer` defaults to this container's (lib/lambda/tracing.ts): none unless the construct turned tracing on. */
-export function depsFromEnv(
-  env: NodeJS.ProcessEnv = process.env,
-  tracer: ClientTracer | undefined = tracing?.tracer,
-  overrides: DepsOverrides = {},
-): EngineDeps {
+/**
+ * `tracer` defaults to this container's (lib/lambda/tracing.ts): none unless the construct turned
+ * tracing on. `local` comes from the local stack and tests only.
+ */
+export function depsFromEnv(env: NodeJS.ProcessEnv = process.env, tracer: ClientTracer | undefined = tracing?.tracer, local: LocalParts = {}): EngineDeps {
   const client = createDocumentClient({
     ...(env.KUBELEASE_DYNAMODB_ENDPOINT ? { endpoint: env.KUBELEASE_DYNAMODB_ENDPOINT } : {}),
-    ...(overrides.dynamo ? { extra: overrides.dynamo } : {}),
+    ...(local.dynamo ? { extra: local.dynamo } : {}),
   });
   // the document client shares the base client's middleware stack: one capture covers both
   tracer?.captureAWSv3Client(client);
   const names = tableNamesFromEnv(env);
   return {
-    configs: new DynamoConfigStore({ client, tableName: names.config, box: secretBoxFromEnv(env, tracer) }),
+    configs: new DynamoConfigStore({ client, tableName: names.config, box: secretBoxFromEnv(env, tracer, local) }),
     roles: new DynamoRoleStore({ client, tableName: names.roles }),
     leases: new DynamoLeaseStore({ client, tableName: names.leases }),
-    kube: kubeFactory(tracer, overrides.kube),
+    kube: kubeFactory(tracer, local.kube),
     clock: { now: () => new Date() },
     ids: randomIds,
     audit: auditLog,

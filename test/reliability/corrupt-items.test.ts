@@ -10,7 +10,7 @@ import { depsFromEnv } from '../../lib/lambda/runtime.js';
 import { dynamoClient } from '../support/bed.js';
 import { failure } from '../support/failure.js';
 import { sweepAhead } from '../support/reliability/recovery.js';
-import { ADMIN, CI, startFaultyBroker, type FaultyBroker } from '../support/reliability/broker.js';
+import { ADMIN, CI, localKeyBox, startFaultyBroker, type FaultyBroker } from '../support/reliability/broker.js';
 import { collector } from '../support/reliability/collector.js';
 import { noViolations } from '../support/reliability/invariants.js';
 import { recordSummary } from '../support/reliability/summary.js';
@@ -200,7 +200,7 @@ test("a broken installation id item: creds fail closed naming it; the sweeper st
   figures.brokenItems++;
   try {
     // a cold container (the id is cached once read): creds fail closed, naming the item
-    const cold = depsFromEnv(b.env);
+    const cold = depsFromEnv(b.env, undefined, { secretBox: localKeyBox(b.env) });
     const err = await failure(issueCreds(cold, { mount: b.mount, roleName: 'gen', caller: { arn: CI }, body: { kubernetes_namespace: b.namespace } }));
     expect({ status: err.status, errors: err.errors }).toEqual({ status: 422, errors: ['config sys/installation: installation_id must be a non-empty string'] });
     const expiring = good.active;
@@ -212,7 +212,7 @@ test("a broken installation id item: creds fail closed naming it; the sweeper st
         ExpressionAttributeValues: { ':t': N(pastTtlReach()) },
       }),
     );
-    const report = await sweepAhead(depsFromEnv(b.env), 0);
+    const report = await sweepAhead(depsFromEnv(b.env, undefined, { secretBox: localKeyBox(b.env) }), 0);
     expect(report.expiredLeases).toBe(1);
     expect(await b.rawLease(expiring)).toBeUndefined();
     expect(report.failures.join('\n')).toContain('installation id: config sys/installation: installation_id must be a non-empty string; orphans are judged by expiry only');

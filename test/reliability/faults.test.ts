@@ -10,7 +10,7 @@ import { DeleteItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { isKubeleaseError } from '../../lib/domain/errors.js';
 import { depsFromEnv } from '../../lib/lambda/runtime.js';
 import { dynamoClient } from '../support/bed.js';
-import { startFaultyBroker, type FaultyBroker, type Reply } from '../support/reliability/broker.js';
+import { localKeyBox, startFaultyBroker, type FaultyBroker, type Reply } from '../support/reliability/broker.js';
 import { collector } from '../support/reliability/collector.js';
 import type { Fault, FaultProxy, ProxiedCall } from '../support/reliability/fault-proxy.js';
 import { noViolations } from '../support/reliability/invariants.js';
@@ -354,7 +354,7 @@ describe('a DynamoDB write that landed but whose answer was lost, then retried b
 });
 
 test('a DynamoDB call that never answers is abandoned within seconds and retried, with the production client settings', async () => {
-  const deps = depsFromEnv(b.env);
+  const deps = depsFromEnv(b.env, undefined, { secretBox: localKeyBox(b.env) });
   b.ddb.reset();
   b.ddb.plan([{ fault: { kind: 'stall' } }]);
   const started = Date.now();

@@ -16,7 +16,8 @@ import { auditLog, setDeps } from '../../lib/lambda/runtime.js';
 import { routes, type Route } from '../../lib/http/routes.js';
 import { collector } from '../support/reliability/collector.js';
 import { recordSummary } from '../support/reliability/summary.js';
-import { FAKE_ADMIN, memoryDeployment, type MemoryDeps } from '../unit/engine/fake-cluster.js';
+import { FAKE_ADMIN } from '../support/fixtures.js';
+import { memoryDeployment, type MemoryDeps } from '../unit/engine/fake-cluster.js';
 
 const RUNS = Number(process.env.KUBELEASE_FUZZ_RUNS ?? 10_000);
 const RESEED_EVERY = 500;

@@ -483,7 +483,7 @@ export class ClientNodeCluster implements KubeCluster {
     const p = (cont?: string) => ({ labelSelector, limit, ...(cont ? { _continue: cont } : {}) });
     const secrets = all('Secret', (c) => this.core.listSecretForAllNamespaces(p(c))).catch((err: unknown) => {
       // Admins who set `revocable: false` everywhere may not grant the broker secrets at all.
-      if (err instanceof KubeleaseError && /lacks permission to list secrets/.test(err.message)) {
+      if (err instanceof KubeleaseError && err.upstreamStatus === 403) {
         this.onWarning(`listManaged: skipping secrets: ${err.message}`);
         return [] as ManagedObject[];
       }

@@ -22,9 +22,11 @@ import type { EngineDeps } from '../../../lib/engine/deps.js';
 import type { SweepReport } from '../../../lib/engine/sweep.js';
 import { expireHandler } from '../../../lib/lambda/expire-handler.js';
 import { httpHandler } from '../../../lib/lambda/http-handler.js';
-import { depsFromEnv, setDeps, type DepsOverrides } from '../../../lib/lambda/runtime.js';
+import { depsFromEnv, setDeps, type LocalParts } from '../../../lib/lambda/runtime.js';
+import { LocalSecretBox } from '../../../lib/local/secret-box.js';
 import { sweepHandler } from '../../../lib/lambda/sweep-handler.js';
-import { matchRoute, type FunctionName } from '../../../lib/http/routes.js';
+import type { FunctionName } from '../../../lib/http/routes.js';
+import { matchRoute } from '../apigw.js';
 import { restEvent } from '../apigw.js';
 import { dynamoClient, loadBed, newNamespace, uniqueSuffix } from '../bed.js';
 import { collector } from './collector.js';
@@ -47,7 +49,7 @@ export interface FaultyBrokerOptions {
   /** per kube request (client-node AbortSignal), default 700 ms (each stall costs one) */
   kubeTimeoutMs?: number;
   /** DynamoDB client settings, default: a 700 ms request timeout */
-  dynamo?: DepsOverrides['dynamo'];
+  dynamo?: LocalParts['dynamo'];
   /** extra roles to write, by name */
   roles?: Record<string, Record<string, unknown>>;
 }
@@ -204,6 +206,14 @@ export class FaultyBroker {
   }
 }
 
+/**
+ * The envelope key of a broker's environment (KUBELEASE_LOCAL_KEY_FILE is this harness's own
+ * variable, as in the local stack): what a cold container of the same deployment opens JWTs with.
+ */
+export function localKeyBox(env: NodeJS.ProcessEnv): LocalSecretBox {
+  return LocalSecretBox.fromFileOrCreate(env.KUBELEASE_LOCAL_KEY_FILE!);
+}
+
 export async function startFaultyBroker(options: FaultyBrokerOptions = {}): Promise<FaultyBroker> {
   const bed = loadBed();
   const suffix = uniqueSuffix();
@@ -234,6 +244,7 @@ export async function startFaultyBroker(options: FaultyBrokerOptions = {}): Prom
     KUBELEASE_ADMIN_PRINCIPALS: ADMIN,
   };
   const deps = depsFromEnv(env, undefined, {
+    secretBox: localKeyBox(env),
     dynamo: options.dynamo ?? { requestHandler: { requestTimeout: 700, throwOnRequestTimeout: true } },
     kube: { timeoutMs: options.kubeTimeoutMs ?? 700 },
   });

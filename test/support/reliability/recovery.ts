@@ -10,6 +10,7 @@ import type { SweepReport } from '../../../lib/engine/sweep.js';
 import { depsFromEnv, setDeps } from '../../../lib/lambda/runtime.js';
 import { handleSweep } from '../../../lib/lambda/sweep-handler.js';
 import { loadBed } from '../bed.js';
+import { LocalSecretBox } from '../../../lib/local/secret-box.js';
 
 /** Engine deps over a local stack's tables (its KUBELEASE_HOME holds the envelope key). */
 export function stackDeps(home: string, tablePrefix: string): EngineDeps {
@@ -30,9 +31,9 @@ export function stackDeps(home: string, tablePrefix: string): EngineDeps {
       KUBELEASE_ROLES_TABLE: tables.roles,
       KUBELEASE_LEASES_TABLE: tables.leases,
       KUBELEASE_DYNAMODB_ENDPOINT: bed.dynamodb.endpoint,
-      KUBELEASE_LOCAL_KEY_FILE: path.join(home, 'data', 'local-envelope.key'),
     },
     undefined,
+    { secretBox: LocalSecretBox.fromFileOrCreate(path.join(home, 'data', 'local-envelope.key')) },
   );
 }
 
