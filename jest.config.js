@@ -24,6 +24,17 @@ export default {
       // started only when a test of this project runs (`npm test -- test/unit` starts no bed)
       globalSetup: '<rootDir>/test/support/bed-global-setup.mjs',
       globalTeardown: '<rootDir>/test/support/bed-global-teardown.mjs',
+      setupFilesAfterEnv: ['<rootDir>/test/support/reliability/drop-scratch-tables.ts'],
+    },
+    {
+      // faults, crashes, races, fuzz, soak: real bed; every file's output is scanned for secrets
+      ...common,
+      displayName: 'reliability',
+      testMatch: ['<rootDir>/test/reliability/**/*.test.ts'],
+      // the same hooks as integration: jest runs a global hook path once, so both share one bed
+      globalSetup: '<rootDir>/test/support/bed-global-setup.mjs',
+      globalTeardown: '<rootDir>/test/support/bed-global-teardown.mjs',
+      setupFilesAfterEnv: ['<rootDir>/test/support/reliability/drop-scratch-tables.ts', '<rootDir>/test/support/reliability/setup.ts'],
     },
   ],
 };

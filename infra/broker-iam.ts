@@ -24,21 +24,23 @@ interface FunctionAccess {
  * Least privilege per function, derived from what lib/engine + lib/adapters actually call.
  * No function gets table-level admin actions, BatchWriteItem or Scan beyond config.
  */
+// whoever writes a lease conditionally may read it back (GetItem): a failed condition may be the
+// SDK's retry finding its own first attempt (lib/adapters/dynamodb/lease-store.ts)
 export const FUNCTION_ACCESS: Record<BrokerFunction, FunctionAccess> = {
   // write config reads the old item (decrypts the JWT) and seals the new one; force delete revokes leases
   config: {
     config: ['GetItem', 'PutItem', 'DeleteItem', 'Scan'],
     // deleting a mount deletes its roles
     roles: ['Query', 'DeleteItem'],
-    leases: ['Query', 'UpdateItem', 'DeleteItem'],
+    leases: ['GetItem', 'Query', 'UpdateItem', 'DeleteItem'],
     kms: ['kms:Decrypt', 'kms:GenerateDataKey'],
   },
   roles: { config: ['GetItem'], roles: ['GetItem', 'PutItem', 'DeleteItem', 'Query'], kms: ['kms:Decrypt'] },
-  creds: { config: ['GetItem'], roles: ['GetItem'], leases: ['PutItem', 'UpdateItem', 'DeleteItem'], kms: ['kms:Decrypt'] },
+  creds: { config: ['GetItem'], roles: ['GetItem'], leases: ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem'], kms: ['kms:Decrypt'] },
   leases: { config: ['GetItem'], leases: ['GetItem', 'Query', 'UpdateItem', 'DeleteItem'], kms: ['kms:Decrypt'] },
   // the item is already gone (TTL): the stream's OLD_IMAGE carries the plan
   expire: { config: ['GetItem'], kms: ['kms:Decrypt'] },
-  sweep: { config: ['GetItem', 'Scan'], leases: ['Query', 'UpdateItem', 'DeleteItem'], kms: ['kms:Decrypt'] },
+  sweep: { config: ['GetItem', 'Scan'], leases: ['GetItem', 'Query', 'UpdateItem', 'DeleteItem'], kms: ['kms:Decrypt'] },
 };
 
 export interface ExecutionRoles {

@@ -4,6 +4,8 @@ import type { ObjectRef, PlanKind, PlanObject } from './domain/plan.js';
 
 export interface ConfigStore {
   get(mount: string): Promise<ClusterConfig | undefined>;
+  /** a consistent read of whether the mount is configured, without opening its secret */
+  exists(mount: string): Promise<boolean>;
   put(config: ClusterConfig): Promise<void>;
   delete(mount: string): Promise<void>;
   /** configured mounts only (never the installation item) */
@@ -31,13 +33,22 @@ export interface LeaseQuery {
   /** only leases whose expires_at < this epoch second */
   expiredBefore?: number;
   limit?: number;
+  /**
+   * Items that cannot be read as a lease (edited in the console) are skipped and handed here;
+   * without it the first one fails the whole call (422), as it should for a caller that must
+   * see every lease (a config delete).
+   */
+  onUnreadable?: (item: { lease_id: string; lease_hash?: string }, problems: string[]) => void;
 }
 
 export interface LeaseStore {
   /** fails with conflict if the id exists */
   create(lease: Lease): Promise<void>;
   get(leaseId: string): Promise<Lease | undefined>;
-  /** conditional on the current status; returns false when the condition failed */
+  /**
+   * Conditional on the current status; false when the condition failed, unless the item already
+   * holds the patched status (and expiry): a retried attempt that landed the first time.
+   */
   transition(leaseId: string, from: LeaseStatus[], patch: Partial<Pick<Lease, 'status' | 'expires_at'>>): Promise<boolean>;
   /** conditional delete; returns false when already gone */
   delete(leaseId: string): Promise<boolean>;

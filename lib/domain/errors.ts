@@ -21,15 +21,23 @@ export const statusOf: Record<ErrorKind, number> = {
   unavailable: 503,
 };
 
+export interface KubeleaseErrorOptions {
+  cause?: unknown;
+  /** the HTTP status a dependency (the target cluster) answered, for code that reacts to it */
+  upstreamStatus?: number;
+}
+
 export class KubeleaseError extends Error {
   readonly kind: ErrorKind;
   readonly errors: string[];
-  constructor(kind: ErrorKind, errors: string | string[], options?: { cause?: unknown }) {
+  readonly upstreamStatus?: number;
+  constructor(kind: ErrorKind, errors: string | string[], options: KubeleaseErrorOptions = {}) {
     const list = Array.isArray(errors) ? errors : [errors];
-    super(list.join('; '), options);
+    super(list.join('; '), options.cause === undefined ? {} : { cause: options.cause });
     this.name = 'KubeleaseError';
     this.kind = kind;
     this.errors = list;
+    if (options.upstreamStatus !== undefined) this.upstreamStatus = options.upstreamStatus;
   }
   get status(): number {
     return statusOf[this.kind];

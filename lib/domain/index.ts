@@ -21,6 +21,5 @@ export {
   buildPlan,
   checkClusterRoleBinding,
   rfc3339,
-  type BuildPlanInput,
 } from './build-plan.js';
 export * from './lease.js';

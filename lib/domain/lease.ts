@@ -29,6 +29,25 @@ export interface ParsedLeaseId {
   suffix: string;
 }
 
+/** The body of `sys/leases/lookup` and `sys/leases/revoke`. */
+export interface LeaseRequest {
+  lease_id: string;
+}
+
+/**
+ * `{"lease_id": "..."}` with a well-formed id; Vault clients may send `increment` (renew) or
+ * `sync` (revoke): both are accepted and ignored. Throws `invalid` naming the field.
+ */
+export function parseLeaseRequest(body: unknown): LeaseRequest {
+  if (typeof body !== 'object' || body === null) throw invalid('lease_id: required (JSON body {"lease_id": "..."})');
+  const extra = Object.keys(body).filter((k) => k !== 'lease_id' && k !== 'increment' && k !== 'sync');
+  if (extra.length > 0) throw invalid(extra.map((k) => `${k}: unknown field`));
+  const leaseId = (body as { lease_id?: unknown }).lease_id;
+  if (typeof leaseId !== 'string' || leaseId === '') throw invalid('lease_id: required');
+  parseLeaseId(leaseId);
+  return { lease_id: leaseId };
+}
+
 /** Parse a lease id; throws `invalid` naming lease_id. */
 export function parseLeaseId(leaseId: unknown, field = 'lease_id'): ParsedLeaseId {
   const bad = () => invalid(`${field}: ${quote(leaseId)} is not a kubelease lease id (<mount>/creds/<role>/<24 characters>)`);

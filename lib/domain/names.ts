@@ -37,8 +37,6 @@ export function qualifiedNameProblem(key: string): string | undefined {
   if (!QUALIFIED_NAME_PART.test(name)) return 'must consist of alphanumerics, "-", "_" or ".", and start and end with an alphanumeric (optionally prefixed by a DNS subdomain and "/")';
   return undefined;
 }
-export const isQualifiedName = (key: string): boolean => qualifiedNameProblem(key) === undefined;
-export const isAnnotationKey = (key: string): boolean => isQualifiedName(key.toLowerCase());
 
 export const isLabelValue = (v: string): boolean => v === '' || (v.length <= LABEL_VALUE_MAX && QUALIFIED_NAME_PART.test(v));
 

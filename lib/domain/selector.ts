@@ -41,68 +41,86 @@ export function toLabelSelector(value: unknown, field = SELECTOR_FIELD): LabelSe
     if (key !== 'matchLabels' && key !== 'matchExpressions') errors.push(`${field}: unknown key ${quote(key)} (only matchLabels and matchExpressions)`);
   }
   if (hasOwn(value, 'matchLabels') && value.matchLabels !== null) {
-    const ml = value.matchLabels;
-    if (!isPlainObject(ml)) errors.push(`${field}: matchLabels must be a map of label keys to values, got ${typeName(ml)}`);
-    else {
-      const labels: Record<string, string> = {};
-      for (const [k, v] of Object.entries(ml)) {
-        labelKeyProblems(k, `${field}: matchLabels`, errors);
-        if (labelValueProblems(v, `${field}: matchLabels.${k}`, errors)) labels[k] = v;
-      }
-      if (Object.keys(labels).length > 0) out.matchLabels = labels;
-    }
+    const labels = toMatchLabels(value.matchLabels, field, errors);
+    if (labels && Object.keys(labels).length > 0) out.matchLabels = labels;
   }
   if (hasOwn(value, 'matchExpressions') && value.matchExpressions !== null) {
-    const me = value.matchExpressions;
-    if (!Array.isArray(me)) errors.push(`${field}: matchExpressions must be a list, got ${typeName(me)}`);
-    else {
-      const reqs: LabelSelectorRequirement[] = [];
-      me.forEach((raw: unknown, i) => {
-        const where = `${field}: matchExpressions[${i}]`;
-        if (!isPlainObject(raw)) {
-          errors.push(`${where}: expected an object with key, operator and values, got ${typeName(raw)}`);
-          return;
-        }
-        const before = errors.length;
-        for (const k of Object.keys(raw)) {
-          if (!['key', 'operator', 'values'].includes(k)) errors.push(`${where}: unknown key ${quote(k)} (only key, operator, values)`);
-        }
-        const key = raw.key;
-        if (typeof key !== 'string' || key === '') errors.push(`${where}.key: required label key`);
-        else labelKeyProblems(key, `${where}.key`, errors);
-        const op = raw.operator;
-        if (typeof op !== 'string' || !(OPERATORS as readonly string[]).includes(op)) {
-          errors.push(`${where}.operator: ${quote(op)} is not one of ${OPERATORS.join(', ')}`);
-        }
-        const values = raw.values === null ? undefined : raw.values;
-        let vals: string[] = [];
-        if (values !== undefined) {
-          if (!Array.isArray(values)) errors.push(`${where}.values: must be a list of strings, got ${typeName(values)}`);
-          else values.forEach((v: unknown, j) => {
-            if (labelValueProblems(v, `${where}.values[${j}]`, errors)) vals.push(v);
-          });
-        }
-        if (op === 'In' || op === 'NotIn') {
-          if (vals.length === 0 && (values === undefined || (Array.isArray(values) && values.length === 0))) {
-            errors.push(`${where}.values: operator ${op} needs at least one value`);
-          }
-        } else if (op === 'Exists' || op === 'DoesNotExist') {
-          if (values !== undefined && (!Array.isArray(values) || values.length > 0)) {
-            errors.push(`${where}.values: operator ${op} takes no values`);
-          }
-          vals = [];
-        }
-        if (errors.length === before) {
-          const req: LabelSelectorRequirement = { key: key as string, operator: op as LabelSelectorRequirement['operator'] };
-          if (op === 'In' || op === 'NotIn') req.values = vals;
-          reqs.push(req);
-        }
-      });
-      if (reqs.length > 0) out.matchExpressions = reqs;
-    }
+    const reqs = toMatchExpressions(value.matchExpressions, field, errors);
+    if (reqs.length > 0) out.matchExpressions = reqs;
   }
   if (errors.length > 0) throw invalid(errors);
   return out;
+}
+
+/** `matchLabels`: the valid pairs; a problem with any pair or the map itself goes to `errors`. */
+function toMatchLabels(ml: unknown, field: string, errors: string[]): Record<string, string> | undefined {
+  if (!isPlainObject(ml)) {
+    errors.push(`${field}: matchLabels must be a map of label keys to values, got ${typeName(ml)}`);
+    return undefined;
+  }
+  const labels: Record<string, string> = {};
+  for (const [k, v] of Object.entries(ml)) {
+    labelKeyProblems(k, `${field}: matchLabels`, errors);
+    if (labelValueProblems(v, `${field}: matchLabels.${k}`, errors)) labels[k] = v;
+  }
+  return labels;
+}
+
+/** `matchExpressions`: the requirements without problems; every problem goes to `errors`. */
+function toMatchExpressions(me: unknown, field: string, errors: string[]): LabelSelectorRequirement[] {
+  if (!Array.isArray(me)) {
+    errors.push(`${field}: matchExpressions must be a list, got ${typeName(me)}`);
+    return [];
+  }
+  return me.flatMap((raw: unknown, i) => {
+    const before = errors.length;
+    const req = toRequirement(raw, `${field}: matchExpressions[${i}]`, errors);
+    return req && errors.length === before ? [req] : [];
+  });
+}
+
+function toRequirement(raw: unknown, where: string, errors: string[]): LabelSelectorRequirement | undefined {
+  if (!isPlainObject(raw)) {
+    errors.push(`${where}: expected an object with key, operator and values, got ${typeName(raw)}`);
+    return undefined;
+  }
+  for (const k of Object.keys(raw)) {
+    if (!['key', 'operator', 'values'].includes(k)) errors.push(`${where}: unknown key ${quote(k)} (only key, operator, values)`);
+  }
+  const key = raw.key;
+  if (typeof key !== 'string' || key === '') errors.push(`${where}.key: required label key`);
+  else labelKeyProblems(key, `${where}.key`, errors);
+  const op = raw.operator;
+  if (typeof op !== 'string' || !(OPERATORS as readonly string[]).includes(op)) {
+    errors.push(`${where}.operator: ${quote(op)} is not one of ${OPERATORS.join(', ')}`);
+  }
+  const values = raw.values === null ? undefined : raw.values;
+  const vals = toRequirementValues(values, op, where, errors);
+  const req: LabelSelectorRequirement = { key: key as string, operator: op as LabelSelectorRequirement['operator'] };
+  if (op === 'In' || op === 'NotIn') req.values = vals;
+  return req;
+}
+
+/** The values an operator takes: at least one for In/NotIn, none for Exists/DoesNotExist. */
+function toRequirementValues(values: unknown, op: unknown, where: string, errors: string[]): string[] {
+  const vals: string[] = [];
+  if (values !== undefined) {
+    if (!Array.isArray(values)) errors.push(`${where}.values: must be a list of strings, got ${typeName(values)}`);
+    else values.forEach((v: unknown, j) => {
+      if (labelValueProblems(v, `${where}.values[${j}]`, errors)) vals.push(v);
+    });
+  }
+  if (op === 'In' || op === 'NotIn') {
+    if (vals.length === 0 && (values === undefined || (Array.isArray(values) && values.length === 0))) {
+      errors.push(`${where}.values: operator ${op} needs at least one value`);
+    }
+  } else if (op === 'Exists' || op === 'DoesNotExist') {
+    if (values !== undefined && (!Array.isArray(values) || values.length > 0)) {
+      errors.push(`${where}.values: operator ${op} takes no values`);
+    }
+    return [];
+  }
+  return vals;
 }
 
 export const isEmptySelector = (s: LabelSelector): boolean =>

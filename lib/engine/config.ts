@@ -1,4 +1,4 @@
-import { configReadView, conflict, mergeConfig, notFound, validateMount, type ClusterConfig } from '../domain/index.js';
+import { configReadView, conflict, mergeConfig, notFound, validateMount, type ClusterConfig, type Lease } from '../domain/index.js';
 import type { Caller, EngineDeps } from './deps.js';
 import { forEachBounded } from './bounded.js';
 import { endLease } from './leases.js';
@@ -44,16 +44,18 @@ export async function deleteConfig(deps: EngineDeps, req: { mount: string; calle
       `mount "${req.mount}" has ${live.length} live lease(s): revoke them first or delete with ?force=true, which revokes them`,
     );
   }
-  if (live.length > 0) {
-    const kube = await deps.kube.forCluster(config);
-    await forEachBounded(live, 8, () => true, async (lease) => {
-      await endLease(deps, kube, lease);
-    });
-  }
+  const kube = await deps.kube.forCluster(config);
+  const revokeAll = (leases: Lease[]) => forEachBounded(leases, 8, () => true, async (lease) => void (await endLease(deps, kube, lease)));
+  await revokeAll(live);
   // The mount is decommissioned: its roles must not come back if the name is reused later.
   await deps.roles.deleteAll(req.mount);
   await deps.configs.delete(req.mount);
-  return { revoked: live.length };
+  // An issuance that wrote its lease after the listing above, and checked the config before it
+  // was deleted (issueCreds), is only found now: without this its lease would be stranded on a
+  // mount that no longer exists, out of reach of revoke, expiry and the sweeper.
+  const late = await deps.leases.listByMount(req.mount);
+  await revokeAll(late);
+  return { revoked: live.length + late.length };
 }
 
 /** Which cluster a config targets (credentials may rotate freely, the target may not). */

@@ -9,6 +9,7 @@ import {
   leaseHash,
   namespaceAllowed,
   needsNamespaceLabels,
+  notFound,
   newLeaseId,
   parseCredsRequest,
   renderName,
@@ -108,8 +109,10 @@ export async function issueCreds(
   };
 
   let token;
+  let leaseWritten = false;
   try {
     const [written, created] = await Promise.allSettled([deps.leases.create(lease), createPlanObjects(kube, plan)]);
+    leaseWritten = written.status === 'fulfilled';
     if (created.status === 'rejected') throw created.reason;
     if (written.status === 'rejected') throw new PlanExecutionError(written.reason, plan.objects);
     const result = created.value;
@@ -121,11 +124,14 @@ export async function issueCreds(
       expirationSeconds: plan.token.expirationSeconds,
       ...(result.anchorSecret ? { boundSecret: result.anchorSecret } : {}),
     });
+    await assertStillIssuable(deps, leaseId, req.mount);
   } catch (err) {
     // Only what this attempt created (all of the plan once createPlanObjects returned): an
     // AlreadyExists must never cost the existing object.
+    // Why, read before the rollback deletes the lease item: a revoke meanwhile explains the failure.
+    const why = await failureOf(deps, req.mount, leaseWritten ? leaseId : undefined, fieldOf(err instanceof PlanExecutionError ? err.cause : err, role, namespace));
     await rollback(deps, kube, lease, err instanceof PlanExecutionError ? err.created : plan.objects);
-    throw fieldOf(err instanceof PlanExecutionError ? err.cause : err, role, namespace);
+    throw why;
   }
 
   // The apiserver may cap the expiry (--service-account-max-token-expiration): the lease follows
@@ -134,9 +140,9 @@ export async function issueCreds(
   const tokenExpiry = epochSeconds(token.expiresAt);
   if (Math.abs(tokenExpiry - leaseExpiry) > EXPIRY_SLACK_SECONDS) {
     if (!(await deps.leases.transition(leaseId, ['active'], { expires_at: tokenExpiry }))) {
-      // revoked or swept while the token was being issued: the token must not outlive its lease
+      const why = await failureOf(deps, req.mount, undefined, leaseEnded());
       await rollback(deps, kube, lease, plan.objects);
-      throw upstream('the lease was ended while the token was being issued; try again');
+      throw why;
     }
     leaseExpiry = tokenExpiry;
   }
@@ -157,6 +163,26 @@ export async function issueCreds(
   };
 }
 
+const mountDeleted = (mount: string) => notFound(`mount "${mount}" was deleted while the token was being issued`);
+// as before the one-write path: an upstream failure (502) the caller may retry
+const leaseEnded = () => upstream('the lease was revoked or ended while the token was being issued; no token was issued; try again');
+
+/**
+ * Why an issuance failed, for the caller: when an admin deleted the mount meanwhile (its forced
+ * delete revoked this lease, so a later step found its objects gone), or revoked the lease, say
+ * that rather than what the missing objects broke. `leaseId`: the lease item was written.
+ */
+async function failureOf(deps: EngineDeps, mount: string, leaseId: string | undefined, err: unknown): Promise<unknown> {
+  try {
+    const [mountLive, current] = await Promise.all([deps.configs.exists(mount), leaseId ? deps.leases.get(leaseId) : undefined]);
+    if (!mountLive) return mountDeleted(mount);
+    if (leaseId && current?.status !== 'active') return leaseEnded();
+    return err;
+  } catch {
+    return err;
+  }
+}
+
 async function rollback(deps: EngineDeps, kube: KubeCluster, lease: Lease, created: readonly PlanObject[]): Promise<void> {
   try {
     await deletePlanObjects(kube, created, { leaseHash: lease.lease_hash });
@@ -164,6 +190,21 @@ async function rollback(deps: EngineDeps, kube: KubeCluster, lease: Lease, creat
   } catch {
     // Leave the pending record and labels: TTL → expire or the sweeper finish the job.
   }
+}
+
+/**
+ * A revoke (or a forced mount delete, or the sweeper) may end the lease while its objects are
+ * still being created: objects created after its deletes would outlive it, and the token with
+ * them. endLease marks the lease `revoking` before it deletes anything, so a lease still active
+ * here has those deletes still to come, after every object exists. Reads only (consistent): the
+ * normal path keeps its one write. The config read must not be cached either: a config delete
+ * that listed the mount's leases before this one was written lists them once more after deleting
+ * the config (deleteConfig), so a lease is either seen there or sees the config gone here.
+ */
+async function assertStillIssuable(deps: EngineDeps, leaseId: string, mount: string): Promise<void> {
+  const [current, mountLive] = await Promise.all([deps.leases.get(leaseId), deps.configs.exists(mount)]);
+  if (!mountLive) throw mountDeleted(mount);
+  if (current?.status !== 'active') throw leaseEnded();
 }
 
 /** seconds the apiserver's expiry may differ from the one asked for (its clock, rounding) before the lease follows it */

@@ -1,4 +1,4 @@
-import { invalid, notFound, parseLeaseId, rfc3339, roleArnOfSession, tokenDiesWithLease, type Lease } from '../domain/index.js';
+import { notFound, rfc3339, roleArnOfSession, tokenDiesWithLease, type Lease, type LeaseRequest } from '../domain/index.js';
 import type { KubeCluster } from '../ports.js';
 import type { Caller, EngineDeps } from './deps.js';
 import { epochSeconds } from './deps.js';
@@ -11,9 +11,8 @@ export const ownerOf = (arn: string): string => roleArnOfSession(arn) ?? arn;
 const mayManage = (deps: EngineDeps, caller: Caller, lease: Lease) =>
   isAdmin(deps, caller) || ownerOf(lease.caller_arn) === ownerOf(caller.arn);
 
-async function loadOwnedLease(deps: EngineDeps, leaseId: unknown, caller: Caller): Promise<Lease> {
-  if (typeof leaseId !== 'string' || leaseId === '') throw invalid('lease_id: required');
-  parseLeaseId(leaseId);
+/** `leaseId` is well-formed (parseLeaseRequest). */
+async function loadOwnedLease(deps: EngineDeps, leaseId: string, caller: Caller): Promise<Lease> {
   const lease = await deps.leases.get(leaseId);
   // Same answer for "absent" and "not yours": lease ids of others are not probed this way.
   if (!lease || !mayManage(deps, caller, lease)) throw notFound(`lease_id: lease "${leaseId}" not found`);
@@ -48,8 +47,8 @@ export function leaseView(lease: Lease, now: Date): LeaseView {
   };
 }
 
-export async function lookupLease(deps: EngineDeps, body: unknown, caller: Caller): Promise<LeaseView> {
-  const lease = await loadOwnedLease(deps, leaseIdFrom(body), caller);
+export async function lookupLease(deps: EngineDeps, req: LeaseRequest, caller: Caller): Promise<LeaseView> {
+  const lease = await loadOwnedLease(deps, req.lease_id, caller);
   return leaseView(lease, deps.clock.now());
 }
 
@@ -59,8 +58,8 @@ export interface Revoked {
   warnings: string[];
 }
 
-export async function revokeLease(deps: EngineDeps, body: unknown, caller: Caller): Promise<Revoked> {
-  const lease = await loadOwnedLease(deps, leaseIdFrom(body), caller);
+export async function revokeLease(deps: EngineDeps, req: LeaseRequest, caller: Caller): Promise<Revoked> {
+  const lease = await loadOwnedLease(deps, req.lease_id, caller);
   const config = await loadConfig(deps, lease.mount);
   const { deleted } = await endLease(deps, await deps.kube.forCluster(config), lease);
   return { deleted, warnings: tokenDiesWithLease(lease.plan) ? [] : [notRevocableWarning(lease)] };
@@ -74,15 +73,22 @@ export const notRevocableWarning = (lease: Lease): string =>
  * consumer and the sweeper may all run it; conditional writes make only one delete the item.
  */
 export async function endLease(deps: EngineDeps, kube: KubeCluster, lease: Lease): Promise<{ deleted: number }> {
-  // `revoking` tells an issuance still running (its expiry follow-up write) and lookups that the
-  // lease is ending; nothing waits on it, so the deletes start at the same time
-  const [marked, removed] = await Promise.allSettled([
-    deps.leases.transition(lease.lease_id, ['pending', 'active'], { status: 'revoking' }),
-    deletePlanObjects(kube, lease.plan.objects, { leaseHash: lease.lease_hash }),
-  ]);
-  if (removed.status === 'rejected') throw removed.reason;
-  if (marked.status === 'rejected') throw marked.reason;
-  const deleted = removed.value;
+  const mark = () => deps.leases.transition(lease.lease_id, ['pending', 'active'], { status: 'revoking' });
+  const removeObjects = () => deletePlanObjects(kube, lease.plan.objects, { leaseHash: lease.lease_hash });
+  let deleted;
+  if (lease.expires_at > epochSeconds(deps.clock.now())) {
+    // An issuance may still be creating this lease's objects: it reads the lease after its
+    // TokenRequest and withdraws everything unless the lease is still active (issue-creds.ts).
+    // Marked first, so a lease it still sees active has these deletes still to come.
+    await mark();
+    deleted = await removeObjects();
+  } else {
+    // expired: no issuance is running for it, so the mark and the deletes go at the same time
+    const [marked, removed] = await Promise.allSettled([mark(), removeObjects()]);
+    if (removed.status === 'rejected') throw removed.reason;
+    if (marked.status === 'rejected') throw marked.reason;
+    deleted = removed.value;
+  }
   await deps.leases.delete(lease.lease_id);
   return { deleted: deleted.length };
 }
@@ -98,12 +104,16 @@ export async function expireLease(deps: EngineDeps, lease: Lease): Promise<{ del
 
 export async function listLeases(
   deps: EngineDeps,
-  req: { mount: string; role?: string; caller: Caller },
+  req: { mount: string; role?: string; caller: Caller; warnings?: string[] },
 ): Promise<{ keys: string[]; key_info: Record<string, LeaseView> }> {
   const admin = isAdmin(deps, req.caller);
   // non-admins see an unknown mount like a known one where they own nothing: no mount oracle
   if (!(await mountExists(deps, req.mount, admin))) return { keys: [], key_info: {} };
-  const all = await deps.leases.listByMount(req.mount, req.role ? { role: req.role } : {});
+  // an item broken in the console does not hide the mount's other leases; admins are told of it
+  const onUnreadable = (item: { lease_id: string }, problems: string[]) => {
+    if (admin) req.warnings?.push(`lease ${item.lease_id} is unreadable and was left out: ${problems.join('; ')}`);
+  };
+  const all = await deps.leases.listByMount(req.mount, { ...(req.role ? { role: req.role } : {}), onUnreadable });
   const visible = all.filter((l) => admin || ownerOf(l.caller_arn) === ownerOf(req.caller.arn));
   const now = deps.clock.now();
   const sorted = visible.sort((a, b) => a.lease_id.localeCompare(b.lease_id));
@@ -111,13 +121,5 @@ export async function listLeases(
     keys: sorted.map((l) => l.lease_id),
     key_info: Object.fromEntries(sorted.map((l) => [l.lease_id, leaseView(l, now)])),
   };
-}
-
-function leaseIdFrom(body: unknown): unknown {
-  if (typeof body !== 'object' || body === null) throw invalid('lease_id: required (JSON body {"lease_id": "..."})');
-  // Vault clients may send `increment` (renew) or `sync` (revoke); both are accepted and ignored
-  const extra = Object.keys(body).filter((k) => k !== 'lease_id' && k !== 'increment' && k !== 'sync');
-  if (extra.length > 0) throw invalid(extra.map((k) => `${k}: unknown field`));
-  return (body as { lease_id?: unknown }).lease_id;
 }
 

@@ -1,5 +1,5 @@
 import { ANNOTATION_EXPIRES_AT, LABEL_INSTALLATION, LABEL_LEASE, LABEL_MOUNT, type Lease } from '../domain/index.js';
-import type { KubeCluster, ManagedObject } from '../ports.js';
+import type { KubeCluster, LeaseQuery, ManagedObject } from '../ports.js';
 import type { EngineDeps } from './deps.js';
 import { epochSeconds } from './deps.js';
 import { deletePlanObjects } from './executor.js';
@@ -12,6 +12,8 @@ export const DEFAULT_SWEEP_CONCURRENCY = 8;
 export interface SweepReport {
   mounts: number;
   expiredLeases: number;
+  /** revokes a fault or a crash cut short (lease left `revoking`), finished by this run */
+  revokesFinished: number;
   /** objects of expired leases this run deleted (404s excluded) */
   objectsDeleted: number;
   orphansRemoved: number;
@@ -34,6 +36,7 @@ export async function sweep(deps: EngineDeps, opts: { deadline: Date; concurrenc
   const report: SweepReport = {
     mounts: 0,
     expiredLeases: 0,
+    revokesFinished: 0,
     objectsDeleted: 0,
     orphansRemoved: 0,
     incompleteLeases: 0,
@@ -44,7 +47,12 @@ export async function sweep(deps: EngineDeps, opts: { deadline: Date; concurrenc
   };
   const limit = opts.concurrency ?? DEFAULT_SWEEP_CONCURRENCY;
   const timeLeft = () => deps.clock.now().getTime() < opts.deadline.getTime();
-  const installation = await deps.configs.installationId();
+  // unreadable (edited in the console): expired leases are still ended, but without knowing its
+  // own installation the sweeper judges no object by its lease (isOrphan), only by its expiry
+  const installation = await deps.configs.installationId().catch((err: unknown) => {
+    report.failures.push(`installation id: ${describe(err)}; orphans are judged by expiry only`);
+    return undefined;
+  });
   for (const mount of await deps.configs.list()) {
     if (!timeLeft()) {
       report.outOfTime = true;
@@ -56,7 +64,11 @@ export async function sweep(deps: EngineDeps, opts: { deadline: Date; concurrenc
       if (!config) continue;
       const kube = await deps.kube.forCluster(config);
       const now = epochSeconds(deps.clock.now());
-      const expired = await deps.leases.listByMount(mount, { expiredBefore: now });
+      // an item broken in the console is reported once per run and left alone, never guessed at
+      const unreadable = new Map<string, { hash?: string; problems: string[] }>();
+      const onUnreadable = (item: { lease_id: string; lease_hash?: string }, problems: string[]) =>
+        unreadable.set(item.lease_id, { ...(item.lease_hash ? { hash: item.lease_hash } : {}), problems });
+      const expired = await deps.leases.listByMount(mount, { expiredBefore: now, onUnreadable });
       await forEachBounded(expired, limit, timeLeft, async (lease) => {
         try {
           // read the result first: `report.x += await …` would add to a stale value (lost updates)
@@ -68,7 +80,9 @@ export async function sweep(deps: EngineDeps, opts: { deadline: Date; concurrenc
           report.failures.push(`${lease.lease_id}: ${describe(err)}`);
         }
       });
-      await removeOrphans(deps, kube, { mount, installation }, report, limit, timeLeft);
+      await finishRevokes(deps, kube, mount, new Set(expired.map((l) => l.lease_id)), onUnreadable, report, limit, timeLeft);
+      await removeOrphans(deps, kube, { mount, installation, onUnreadable, unreadable }, report, limit, timeLeft);
+      for (const [leaseId, { problems }] of unreadable) report.failures.push(`${leaseId}: unreadable lease item, left alone: ${problems.join('; ')}`);
     } catch (err) {
       report.failures.push(`${mount}: ${describe(err)}`);
     }
@@ -77,10 +91,44 @@ export async function sweep(deps: EngineDeps, opts: { deadline: Date; concurrenc
   return report;
 }
 
+/**
+ * A lease is `revoking` from the moment a revoke (or an expiry) starts until its item is deleted:
+ * one still in that state after the pass above was cut short by a fault or a crash. Its owner
+ * asked for the token to die, so it is finished now rather than when the lease would expire.
+ * endLease is idempotent: a revoke still in flight and this run both get a clean result.
+ */
+async function finishRevokes(
+  deps: EngineDeps,
+  kube: KubeCluster,
+  mount: string,
+  done: Set<string>,
+  onUnreadable: NonNullable<LeaseQuery['onUnreadable']>,
+  report: SweepReport,
+  limit: number,
+  timeLeft: () => boolean,
+): Promise<void> {
+  const interrupted = (await deps.leases.listByMount(mount, { onUnreadable })).filter((l) => l.status === 'revoking' && !done.has(l.lease_id));
+  await forEachBounded(interrupted, limit, timeLeft, async (lease) => {
+    try {
+      const { deleted } = await endLease(deps, kube, lease);
+      report.objectsDeleted += deleted;
+      report.revokesFinished++;
+    } catch (err) {
+      report.failures.push(`${lease.lease_id}: ${describe(err)}`);
+    }
+  });
+}
+
 async function removeOrphans(
   deps: EngineDeps,
   kube: KubeCluster,
-  scope: { mount: string; installation: string | undefined },
+  scope: {
+    mount: string;
+    installation: string | undefined;
+    onUnreadable: NonNullable<LeaseQuery['onUnreadable']>;
+    /** unreadable items by lease id: their objects may be live, so they are not orphans */
+    unreadable: Map<string, { hash?: string }>;
+  },
   report: SweepReport,
   limit: number,
   timeLeft: () => boolean,
@@ -89,10 +137,11 @@ async function removeOrphans(
   const listing = await kube.listManaged();
   const objects = listing.filter((o) => (o.labels[LABEL_MOUNT] ?? scope.mount) === scope.mount);
   const live = new Map<string, Lease>();
-  for (const lease of await deps.leases.listByMount(scope.mount)) live.set(lease.lease_hash, lease);
+  for (const lease of await deps.leases.listByMount(scope.mount, { onUnreadable: scope.onUnreadable })) live.set(lease.lease_hash, lease);
+  const unreadableHashes = new Set([...scope.unreadable.values()].map((u) => u.hash));
   report.liveLeases += [...live.values()].filter((l) => l.status === 'active' && l.expires_at > now).length;
   const judge = { live, now, graceSeconds: deps.settings.orphanGraceSeconds, installation: scope.installation };
-  const orphans = objects.filter((o) => isOrphan(o, judge));
+  const orphans = objects.filter((o) => !unreadableHashes.has(o.labels[LABEL_LEASE]) && isOrphan(o, judge));
   const incomplete = incompleteLeases([...live.values()], objects, { now, graceSeconds: deps.settings.pendingGraceSeconds, unlisted: listing.skippedKinds ?? [] });
   await forEachBounded(incomplete, limit, timeLeft, async (lease) => {
     try {

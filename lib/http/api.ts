@@ -1,16 +1,23 @@
 /** Transport-neutral request/response shapes: API Gateway events and the local server map onto these. */
 import type { Caller } from '../engine/deps.js';
+import type { RouteOp } from './routes.js';
 
 export interface ApiRequest {
   method: string;
-  /** route op from routes.ts */
-  op: string;
+  /** the matched route's operation (routes.ts) */
+  op: RouteOp;
+  /** as the edge matched them; each route's handler parses its own (path-params.ts) */
   pathParameters: Record<string, string>;
   query: Record<string, string>;
   /** parsed JSON body, {} when empty */
   body: unknown;
   caller: Caller;
   requestId: string;
+}
+
+/** What a route handler gets: the request with its path parameters checked and typed. */
+export interface RouteRequest<P> extends ApiRequest {
+  params: P;
 }
 
 export interface ApiResponse {
@@ -44,4 +51,5 @@ export function noContent(req: ApiRequest, warnings: string[] = []): ApiResponse
   return warnings.length > 0 ? ok(req, null, { warnings }) : { status: 204 };
 }
 
-export const isList = (req: ApiRequest) => req.query.list === 'true' || req.method === 'LIST';
+/** Vault's LIST verb reaches us as GET ?list=true: API Gateway and the local server accept no other method. */
+export const isList = (req: ApiRequest) => req.query.list === 'true';

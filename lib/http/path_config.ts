@@ -1,9 +1,11 @@
-import { deleteConfig, listMounts, readConfig, writeConfig, type EngineDeps } from '../engine/index.js';
-import { isList, noContent, ok, type ApiRequest, type ApiResponse } from './api.js';
+import { deleteConfig, listMounts, readConfig, writeConfig } from '../engine/index.js';
+import { isList, noContent, ok } from './api.js';
 import { methodNotAllowed } from './errors.js';
+import { route } from './path-params.js';
 
-export async function pathConfig(deps: EngineDeps, req: ApiRequest): Promise<ApiResponse> {
-  const mount = req.pathParameters.mount ?? '';
+/** `/v1/{mount}/config`: read, write, delete (`?force=true` revokes live leases first). */
+export const pathConfig = route({ required: ['mount'] }, async (deps, req) => {
+  const { mount } = req.params;
   const caller = req.caller;
   switch (req.method) {
     case 'GET':
@@ -19,9 +21,10 @@ export async function pathConfig(deps: EngineDeps, req: ApiRequest): Promise<Api
     default:
       return methodNotAllowed(req.method, 'config');
   }
-}
+});
 
-export async function pathMounts(deps: EngineDeps, req: ApiRequest): Promise<ApiResponse> {
+/** `/v1/mounts?list=true`: the mounts this caller may see. */
+export const pathMounts = route({}, async (deps, req) => {
   if (req.method !== 'GET' || !isList(req)) return methodNotAllowed(req.method, 'mounts (use GET ?list=true)');
   return ok(req, await listMounts(deps, { caller: req.caller }));
-}
+});

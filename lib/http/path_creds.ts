@@ -1,13 +1,10 @@
-import { issueCreds, type EngineDeps } from '../engine/index.js';
-import { ok, type ApiRequest, type ApiResponse } from './api.js';
+import { issueCreds } from '../engine/index.js';
+import { ok } from './api.js';
+import { route } from './path-params.js';
 
-export async function pathCreds(deps: EngineDeps, req: ApiRequest): Promise<ApiResponse> {
-  const issued = await issueCreds(deps, {
-    mount: req.pathParameters.mount ?? '',
-    roleName: req.pathParameters.role ?? '',
-    caller: req.caller,
-    body: req.body,
-  });
+/** `/v1/{mount}/creds/{role}`: a token, Vault's lease envelope. */
+export const pathCreds = route({ required: ['mount', 'role'] }, async (deps, req) => {
+  const issued = await issueCreds(deps, { mount: req.params.mount, roleName: req.params.role, caller: req.caller, body: req.body });
   const res = ok(req, issued.data, {
     lease_id: issued.lease.lease_id,
     lease_duration: issued.leaseDuration,
@@ -15,4 +12,4 @@ export async function pathCreds(deps: EngineDeps, req: ApiRequest): Promise<ApiR
     warnings: issued.warnings,
   });
   return { ...res, mode: issued.mode };
-}
+});

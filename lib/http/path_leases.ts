@@ -1,18 +1,22 @@
-import { listLeases, lookupLease, revokeLease, type EngineDeps } from '../engine/index.js';
-import { isList, noContent, ok, type ApiRequest, type ApiResponse } from './api.js';
+import { parseLeaseRequest } from '../domain/index.js';
+import { listLeases, lookupLease, revokeLease } from '../engine/index.js';
+import { isList, noContent, ok } from './api.js';
 import { methodNotAllowed } from './errors.js';
+import { route } from './path-params.js';
 
-export async function pathLeasesList(deps: EngineDeps, req: ApiRequest): Promise<ApiResponse> {
+/** `/v1/{mount}/leases[/{role}]?list=true`. */
+export const pathLeasesList = route({ required: ['mount'], optional: ['role'] }, async (deps, req) => {
   if (!isList(req)) return methodNotAllowed(req.method, 'leases (use GET ?list=true)');
-  const role = req.pathParameters.role;
-  return ok(req, await listLeases(deps, { mount: req.pathParameters.mount ?? '', caller: req.caller, ...(role ? { role } : {}) }));
-}
+  const { mount, role } = req.params;
+  const warnings: string[] = [];
+  return ok(req, await listLeases(deps, { mount, caller: req.caller, warnings, ...(role ? { role } : {}) }), { warnings });
+});
 
-export async function pathLeaseLookup(deps: EngineDeps, req: ApiRequest): Promise<ApiResponse> {
-  return ok(req, await lookupLease(deps, req.body, req.caller));
-}
+/** `/v1/sys/leases/lookup`: the body parsed here, the engine takes a well-formed lease id. */
+export const pathLeaseLookup = route({}, async (deps, req) => ok(req, await lookupLease(deps, parseLeaseRequest(req.body), req.caller)));
 
-export async function pathLeaseRevoke(deps: EngineDeps, req: ApiRequest): Promise<ApiResponse> {
-  const { warnings } = await revokeLease(deps, req.body, req.caller);
+/** `/v1/sys/leases/revoke`. */
+export const pathLeaseRevoke = route({}, async (deps, req) => {
+  const { warnings } = await revokeLease(deps, parseLeaseRequest(req.body), req.caller);
   return noContent(req, warnings);
-}
+});

@@ -1,10 +1,11 @@
-import { checkRole, deleteRole, listRoles, readRole, writeRole, type EngineDeps } from '../engine/index.js';
-import { isList, noContent, ok, type ApiRequest, type ApiResponse } from './api.js';
+import { checkRole, deleteRole, listRoles, readRole, writeRole } from '../engine/index.js';
+import { isList, noContent, ok } from './api.js';
 import { methodNotAllowed } from './errors.js';
+import { route } from './path-params.js';
 
-export async function pathRoles(deps: EngineDeps, req: ApiRequest): Promise<ApiResponse> {
-  const mount = req.pathParameters.mount ?? '';
-  const name = req.pathParameters.name ?? '';
+/** `/v1/{mount}/roles/{name}`: read, write, delete. */
+export const pathRoles = route({ required: ['mount', 'name'] }, async (deps, req) => {
+  const { mount, name } = req.params;
   const caller = req.caller;
   switch (req.method) {
     case 'GET':
@@ -19,19 +20,16 @@ export async function pathRoles(deps: EngineDeps, req: ApiRequest): Promise<ApiR
     default:
       return methodNotAllowed(req.method, 'roles/<name>');
   }
-}
+});
 
-export async function pathRolesList(deps: EngineDeps, req: ApiRequest): Promise<ApiResponse> {
+/** `/v1/{mount}/roles?list=true`. */
+export const pathRolesList = route({ required: ['mount'] }, async (deps, req) => {
   if (!isList(req)) return methodNotAllowed(req.method, 'roles (use GET ?list=true)');
-  return ok(req, await listRoles(deps, { mount: req.pathParameters.mount ?? '', caller: req.caller }));
-}
+  return ok(req, await listRoles(deps, { mount: req.params.mount, caller: req.caller }));
+});
 
-export async function pathRoleCheck(deps: EngineDeps, req: ApiRequest): Promise<ApiResponse> {
-  const result = await checkRole(deps, {
-    mount: req.pathParameters.mount ?? '',
-    name: req.pathParameters.name ?? '',
-    caller: req.caller,
-    body: req.body,
-  });
+/** `/v1/{mount}/roles/{name}/check`: would creds work, and what is missing. */
+export const pathRoleCheck = route({ required: ['mount', 'name'] }, async (deps, req) => {
+  const result = await checkRole(deps, { mount: req.params.mount, name: req.params.name, caller: req.caller, body: req.body });
   return ok(req, result, { warnings: [...result.missing, ...result.notes] });
-}
+});

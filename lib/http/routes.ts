@@ -6,14 +6,16 @@
  */
 export type FunctionName = 'config' | 'roles' | 'creds' | 'leases';
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
+/** One typed handler per operation (lib/http/dispatch.ts); audit records and metrics name it. */
+export type RouteOp = 'mounts.list' | 'config' | 'roles.list' | 'roles' | 'roles.check' | 'creds' | 'leases.list' | 'leases.lookup' | 'leases.revoke';
 
 export interface Route {
   /** API Gateway resource path */
   path: string;
   methods: HttpMethod[];
   fn: FunctionName;
-  /** operation id used by the handler's dispatch and in audit records */
-  op: string;
+  /** the operation: picks the typed handler, names audit records and metrics */
+  op: RouteOp;
 }
 
 export const routes: readonly Route[] = [
@@ -34,12 +36,10 @@ export interface RouteMatch {
   pathParameters: Record<string, string>;
 }
 
-/** Matches a concrete path like API Gateway does: static segments before `{param}` ones. */
-export function matchRoute(path: string): RouteMatch | undefined {
-  return matchSegments(path.replace(/\/+$/, '').split('/').slice(1).map((p) => decodeURIComponent(p)));
-}
-
-/** The same match on already decoded segments (no leading empty segment), e.g. from the local server's one parse. */
+/**
+ * Matches decoded path segments (no leading empty segment) like API Gateway does: static
+ * segments before `{param}` ones.
+ */
 export function matchSegments(segments: readonly string[]): RouteMatch | undefined {
   let best: { match: RouteMatch; statics: number } | undefined;
   for (const route of routes) {

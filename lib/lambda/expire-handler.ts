@@ -12,6 +12,7 @@ import middy from '@middy/core';
 import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { leaseFromImage } from '../adapters/dynamodb/lease-store.js';
+import { isKubeleaseError } from '../domain/errors.js';
 import { expireLease } from '../engine/leases.js';
 import { METRIC } from './metric-names.js';
 import { deps } from './runtime.js';
@@ -27,17 +28,28 @@ export const isTtlRemoval = (r: DynamoDBRecord): boolean =>
   r.userIdentity?.principalId === TTL_IDENTITY.principalId &&
   r.dynamodb?.OldImage !== undefined;
 
+const leaseIdOf = (image: Record<string, AttributeValue> | undefined) => image?.lease_id?.S;
+
 async function expireRecord(record: DynamoDBRecord): Promise<void> {
   if (!isTtlRemoval(record)) return;
+  const image = record.dynamodb?.OldImage as Record<string, AttributeValue>;
   try {
-    const lease = leaseFromImage(record.dynamodb?.OldImage as Record<string, AttributeValue>);
+    const lease = leaseFromImage(image);
     const { deleted } = await expireLease(deps(), lease);
     deps().audit?.record({ action: 'expire', lease_id: lease.lease_id, mount: lease.mount, role: lease.role, outcome: 'success', detail: `deleted ${deleted} object(s)` });
     metrics.addMetric(METRIC.expired, MetricUnit.Count, 1);
     metrics.addMetric(METRIC.expiryLag, MetricUnit.Seconds, Math.max(0, Math.floor(deps().clock.now().getTime() / 1000) - lease.expires_at));
   } catch (err) {
-    logger.error('expire failed', { sequence: record.dynamodb?.SequenceNumber, error: err instanceof Error ? err.message : String(err) });
     metrics.addMetric(METRIC.expireFailure, MetricUnit.Count, 1);
+    const error = err instanceof Error ? err.message : String(err);
+    if (isKubeleaseError(err) && err.kind === 'unprocessable') {
+      // An image (or its mount's config) broken in the console fails the same way on every
+      // retry: retried, it would hold up every later record of the shard. Reported and
+      // skipped; its objects, labeled and without a lease item, are the sweeper's orphans.
+      logger.error('expire skipped an unreadable record', { sequence: record.dynamodb?.SequenceNumber, lease_id: leaseIdOf(image), error });
+      return;
+    }
+    logger.error('expire failed', { sequence: record.dynamodb?.SequenceNumber, error });
     throw err;
   }
 }

@@ -3,15 +3,14 @@
  * builds the engine's dependencies from environment variables, once per warm container.
  */
 import { KMSClient } from '@aws-sdk/client-kms';
-import { createDocumentClient } from '../adapters/dynamodb/client.js';
+import { createDocumentClient, type DynamoClientOptions } from '../adapters/dynamodb/client.js';
 import { DynamoConfigStore } from '../adapters/dynamodb/config-store.js';
 import { DynamoLeaseStore } from '../adapters/dynamodb/lease-store.js';
 import { DynamoRoleStore } from '../adapters/dynamodb/role-store.js';
 import { tableNamesFromEnv } from '../tables.js';
 import { KmsSecretBox } from '../adapters/kms/kms-box.js';
-import { LocalSecretBox } from '../adapters/kms/local-box.js';
 import { createStsClient, EksTokenSource } from '../adapters/eks/token.js';
-import { ClusterFactory } from '../adapters/kubernetes/factory.js';
+import { ClusterFactory, type ClusterFactoryOptions } from '../adapters/kubernetes/factory.js';
 import { randomIds } from '../adapters/random-ids.js';
 import { DEFAULT_CACHE_SECONDS } from '../adapters/ttl-cache.js';
 import { checkAdminPrincipals, isKubeleaseError } from '../domain/index.js';
@@ -67,37 +66,51 @@ export interface ClientTracer {
   provider: ConstructorParameters<typeof TracedKubeFactory>[1];
 }
 
-function secretBoxFromEnv(env: NodeJS.ProcessEnv, tracer: ClientTracer | undefined): SecretBox {
+/** What only the local stack and tests have, handed in by them: nothing local is deployed. */
+export interface LocalParts {
+  /** used instead of KMS (KUBELEASE_KMS_KEY_ID) */
+  secretBox?: SecretBox;
+  /** client settings the environment does not carry (tests: short timeouts in front of a fault proxy) */
+  dynamo?: DynamoClientOptions['extra'];
+  kube?: ClusterFactoryOptions;
+}
+
+function secretBoxFromEnv(env: NodeJS.ProcessEnv, tracer: ClientTracer | undefined, local: LocalParts): SecretBox {
+  if (local.secretBox) return local.secretBox;
   if (env.KUBELEASE_KMS_KEY_ID) {
     return new KmsSecretBox({ keyId: env.KUBELEASE_KMS_KEY_ID, ...(tracer ? { client: tracer.captureAWSv3Client(new KMSClient({})) } : {}) });
   }
-  if (env.KUBELEASE_LOCAL_KEY_FILE) return LocalSecretBox.fromFileOrCreate(env.KUBELEASE_LOCAL_KEY_FILE);
-  throw new Error('set KUBELEASE_KMS_KEY_ID (AWS) or KUBELEASE_LOCAL_KEY_FILE (local stack)');
+  throw new Error('set KUBELEASE_KMS_KEY_ID (the KMS key that seals cluster credentials)');
 }
 
 /** Kubernetes clients; with a tracer, STS (AssumeRole for EKS role_arn) and every cluster call are traced. */
-function kubeFactory(tracer: ClientTracer | undefined): KubeClientFactory {
-  if (!tracer) return new ClusterFactory();
+function kubeFactory(tracer: ClientTracer | undefined, options: ClusterFactoryOptions = {}): KubeClientFactory {
+  if (!tracer) return new ClusterFactory(options);
   const factory = new ClusterFactory({
+    ...options,
     eksTokenSource: (o) => new EksTokenSource({ ...o, stsClient: (region, credentials) => tracer.captureAWSv3Client(createStsClient(region, credentials)) }),
   });
   return new TracedKubeFactory(factory, tracer.provider);
 }
 
-/** `tracer` defaults to this container's (lib/lambda/tracing.ts): none unless the construct turned tracing on. */
-export function depsFromEnv(env: NodeJS.ProcessEnv = process.env, tracer: ClientTracer | undefined = tracing?.tracer): EngineDeps {
-  const client = createDocumentClient(
-    env.KUBELEASE_DYNAMODB_ENDPOINT ? { endpoint: env.KUBELEASE_DYNAMODB_ENDPOINT } : {},
-  );
+/**
+ * `tracer` defaults to this container's (lib/lambda/tracing.ts): none unless the construct turned
+ * tracing on. `local` comes from the local stack and tests only.
+ */
+export function depsFromEnv(env: NodeJS.ProcessEnv = process.env, tracer: ClientTracer | undefined = tracing?.tracer, local: LocalParts = {}): EngineDeps {
+  const client = createDocumentClient({
+    ...(env.KUBELEASE_DYNAMODB_ENDPOINT ? { endpoint: env.KUBELEASE_DYNAMODB_ENDPOINT } : {}),
+    ...(local.dynamo ? { extra: local.dynamo } : {}),
+  });
   // the document client shares the base client's middleware stack: one capture covers both
   tracer?.captureAWSv3Client(client);
   const names = tableNamesFromEnv(env);
   const cacheMs = cacheSeconds(env.KUBELEASE_CACHE_SECONDS) * 1000;
   return {
-    configs: new DynamoConfigStore({ client, tableName: names.config, box: secretBoxFromEnv(env, tracer), cacheMs }),
+    configs: new DynamoConfigStore({ client, tableName: names.config, box: secretBoxFromEnv(env, tracer, local), cacheMs }),
     roles: new DynamoRoleStore({ client, tableName: names.roles, cacheMs }),
     leases: new DynamoLeaseStore({ client, tableName: names.leases }),
-    kube: kubeFactory(tracer),
+    kube: kubeFactory(tracer, local.kube),
     clock: { now: () => new Date() },
     ids: randomIds,
     audit: auditLog,

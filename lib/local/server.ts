@@ -15,7 +15,7 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import net from 'node:net';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { serverErrorMessage } from '../http/errors.js';
-import { matchSegments, type FunctionName } from '../http/routes.js';
+import { matchSegments, type FunctionName, type RouteMatch } from '../http/routes.js';
 import { handleHttp } from '../lambda/http-handler.js';
 import { LOCAL_ACCOUNT_ID, keyLookup, type LocalCredentials, type LocalPrincipal } from './credentials.js';
 import { BadRequestTarget, parseRequestTarget, type RequestTarget } from './request-target.js';
@@ -198,105 +198,172 @@ export function toProxyEvent(i: EventInput): APIGatewayProxyEvent {
   };
 }
 
+/** What every request of one server shares. */
+interface ServerContext {
+  lookup: ReturnType<typeof keyLookup>;
+  limit: number;
+  invoke: Invoke;
+  now: () => Date;
+  /** marks a request whose LIST line the front server rewrote to GET */
+  nonce: string;
+}
+
 export async function startLocalServer(options: LocalServerOptions): Promise<LocalServer> {
-  const lookup = keyLookup(options.credentials);
-  const limit = options.bodyLimit ?? DEFAULT_BODY_LIMIT;
-  const log = options.log ?? (() => {});
-  const invoke: Invoke = options.invoke ?? ((fn, event, ctx) => handleHttp(fn, event, ctx));
-  const now = options.now ?? (() => new Date());
-  const nonce = randomBytes(16).toString('hex');
-  let closing = false;
-
-  /**
-   * One parse of the request target serves the signature check, routing and the event. Headers
-   * are authenticated before a byte of body is read; a refusal before the body closes the
-   * connection (the unread body must not be parsed as the next request).
-   */
-  async function handle(req: IncomingMessage, requestId: string): Promise<{ reply: Reply; who?: string }> {
-    const isList = req.headers[LIST_HEADER] === nonce;
-    const signedMethod = isList ? 'LIST' : (req.method ?? 'GET');
-    const method = isList ? 'GET' : signedMethod;
-    const early = (reply: Reply) => ({ reply: { ...reply, headers: { ...reply.headers, connection: 'close' } } });
-
-    let target: RequestTarget;
-    try {
-      target = parseRequestTarget(req.url ?? '/');
-    } catch (e) {
-      if (e instanceof BadRequestTarget) return early(errorReply(400, e.message));
-      throw e;
-    }
-    const match = matchSegments(target.segments);
-    if (!match) return early(errorReply(404, `unsupported path: ${target.rawPath}`));
-    const { route, pathParameters } = match;
-    if (!(route.methods as string[]).includes(method)) {
-      const allowed = route.methods.join(', ');
-      return early(errorReply(405, `unsupported operation: ${signedMethod} ${route.path} (allowed: ${allowed}${route.methods.includes('GET') ? '; LIST = GET ?list=true' : ''})`, { allow: allowed }));
-    }
-    const declared = Number(req.headers['content-length'] ?? 0);
-    if (declared > limit) return early(errorReply(413, `request body is larger than ${limit} bytes`));
-
-    const headers = headerValues(req);
-    const flat: Record<string, string[]> = {};
-    for (const [k, v] of headers) flat[k] = v.values;
-    const head = await authenticateHeaders({ method: signedMethod, path: target.rawPath, query: target.rawQuery, headers: flat }, lookup, { now: now() });
-    if (!head.ok) return early(refusal(head.message, head.status));
-
-    let body: Buffer;
-    try {
-      body = await readBody(req, limit);
-    } catch (e) {
-      if (e instanceof BodyTooLarge) return early(errorReply(413, `request body is larger than ${limit} bytes`));
-      throw e;
-    }
-    const verdict = await head.finish(body);
-    if (!verdict.ok) return { reply: refusal(verdict.message, verdict.status) };
-
-    let sourceIp = req.socket.remoteAddress ?? '127.0.0.1';
-    if (sourceIp.startsWith('::ffff:')) sourceIp = sourceIp.slice(7);
-    const event = toProxyEvent({
-      method,
-      target,
-      resource: route.path,
-      pathParameters,
-      headers,
-      body,
-      principal: verdict.principal,
-      sourceIp,
-      requestId,
-      now: now(),
-      list: isList,
-    });
-    const result = await invoke(route.fn, event, { awsRequestId: requestId });
-    const outHeaders: Record<string, string> = {};
-    for (const [k, v] of Object.entries(result.headers ?? {})) outHeaders[k] = String(v);
-    const text = result.isBase64Encoded ? Buffer.from(result.body, 'base64').toString('utf8') : result.body;
-    return { reply: { status: result.statusCode, headers: outHeaders, body: text }, who: verdict.principal.name };
-  }
-
+  const ctx: ServerContext = {
+    lookup: keyLookup(options.credentials),
+    limit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
+    invoke: options.invoke ?? ((fn, event, c) => handleHttp(fn, event, c)),
+    now: options.now ?? (() => new Date()),
+    nonce: randomBytes(16).toString('hex'),
+  };
   const headersTimeout = options.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS;
   const requestTimeout = Math.max(options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS, headersTimeout);
+  const state = { closing: false };
+  const httpServer = createHttpServer(ctx, { headersTimeout, requestTimeout, log: options.log ?? (() => {}), state });
+  const sockets = new Set<net.Socket>();
+  const front = createFrontServer(httpServer, ctx.nonce, headersTimeout, sockets);
+  const host = options.host ?? '127.0.0.1';
+  const port = await listen(front, host, options.port ?? DEFAULT_PORT);
+  let closed: Promise<void> | undefined;
+  return {
+    url: `http://${host}:${port}`,
+    port,
+    close: () =>
+      (closed ??= new Promise<void>((resolve) => {
+        // resolves once every connection is gone: idle ones now, busy ones after their response
+        state.closing = true;
+        front.close(() => resolve());
+        httpServer.close(() => {}); // stops the timeout checks
+        httpServer.closeIdleConnections();
+        setTimeout(() => {
+          for (const s of sockets) s.destroy();
+        }, 2000).unref();
+      })),
+  };
+}
+
+/** A refusal before the body is read closes the connection: the unread body must not be parsed as the next request. */
+const closingAfter = (reply: Reply) => ({ reply: { ...reply, headers: { ...reply.headers, connection: 'close' } } });
+
+interface Routed {
+  target: RequestTarget;
+  route: RouteMatch['route'];
+  pathParameters: Record<string, string>;
+  /** what the client signed (LIST) and what the handlers get (GET) */
+  signedMethod: string;
+  method: string;
+  isList: boolean;
+}
+
+/** The request target, parsed once, matched against the route table and its methods. */
+function routeOf(ctx: ServerContext, req: IncomingMessage): Routed | Reply {
+  const isList = req.headers[LIST_HEADER] === ctx.nonce;
+  const signedMethod = isList ? 'LIST' : (req.method ?? 'GET');
+  const method = isList ? 'GET' : signedMethod;
+  let target: RequestTarget;
+  try {
+    target = parseRequestTarget(req.url ?? '/');
+  } catch (e) {
+    if (e instanceof BadRequestTarget) return errorReply(400, e.message);
+    throw e;
+  }
+  const match = matchSegments(target.segments);
+  if (!match) return errorReply(404, `unsupported path: ${target.rawPath}`);
+  const { route, pathParameters } = match;
+  if (!(route.methods as string[]).includes(method)) {
+    const allowed = route.methods.join(', ');
+    return errorReply(405, `unsupported operation: ${signedMethod} ${route.path} (allowed: ${allowed}${route.methods.includes('GET') ? '; LIST = GET ?list=true' : ''})`, { allow: allowed });
+  }
+  return { target, route, pathParameters, signedMethod, method, isList };
+}
+
+/**
+ * One request: routed, its headers authenticated before a byte of body is read, its body read
+ * (within the limit) and checked against the signature, then handed to the Lambdas' handler.
+ */
+async function serveRequest(ctx: ServerContext, req: IncomingMessage, requestId: string): Promise<{ reply: Reply; who?: string }> {
+  const routed = routeOf(ctx, req);
+  if ('status' in routed) return closingAfter(routed);
+  const tooLarge = () => closingAfter(errorReply(413, `request body is larger than ${ctx.limit} bytes`));
+  if (Number(req.headers['content-length'] ?? 0) > ctx.limit) return tooLarge();
+
+  const headers = headerValues(req);
+  const flat: Record<string, string[]> = {};
+  for (const [k, v] of headers) flat[k] = v.values;
+  const head = await authenticateHeaders({ method: routed.signedMethod, path: routed.target.rawPath, query: routed.target.rawQuery, headers: flat }, ctx.lookup, { now: ctx.now() });
+  if (!head.ok) return closingAfter(refusal(head.message, head.status));
+
+  let body: Buffer;
+  try {
+    body = await readBody(req, ctx.limit);
+  } catch (e) {
+    if (e instanceof BodyTooLarge) return tooLarge();
+    throw e;
+  }
+  const verdict = await head.finish(body);
+  if (!verdict.ok) return { reply: refusal(verdict.message, verdict.status) };
+  return { reply: await invokeRoute(ctx, req, routed, headers, body, verdict.principal, requestId), who: verdict.principal.name };
+}
+
+/** The APIGatewayProxyEvent to the function behind the route, its result as the reply. */
+async function invokeRoute(
+  ctx: ServerContext,
+  req: IncomingMessage,
+  routed: Routed,
+  headers: Map<string, { name: string; values: string[] }>,
+  body: Buffer,
+  principal: LocalPrincipal,
+  requestId: string,
+): Promise<Reply> {
+  let sourceIp = req.socket.remoteAddress ?? '127.0.0.1';
+  if (sourceIp.startsWith('::ffff:')) sourceIp = sourceIp.slice(7);
+  const event = toProxyEvent({
+    method: routed.method,
+    target: routed.target,
+    resource: routed.route.path,
+    pathParameters: routed.pathParameters,
+    headers,
+    body,
+    principal,
+    sourceIp,
+    requestId,
+    now: ctx.now(),
+    list: routed.isList,
+  });
+  const result = await ctx.invoke(routed.route.fn, event, { awsRequestId: requestId });
+  const outHeaders: Record<string, string> = {};
+  for (const [k, v] of Object.entries(result.headers ?? {})) outHeaders[k] = String(v);
+  const text = result.isBase64Encoded ? Buffer.from(result.body, 'base64').toString('utf8') : result.body;
+  return { status: result.statusCode, headers: outHeaders, body: text };
+}
+
+/** The HTTP server: one reply per request (500 with the request id when serving throws), one log line each. */
+function createHttpServer(
+  ctx: ServerContext,
+  o: { headersTimeout: number; requestTimeout: number; log: (line: string) => void; state: { closing: boolean } },
+): http.Server {
   const httpServer = http.createServer({
-    headersTimeout,
-    requestTimeout,
+    headersTimeout: o.headersTimeout,
+    requestTimeout: o.requestTimeout,
     // how often node checks the two timeouts above (default 30 s would let slow requests linger)
-    connectionsCheckingInterval: Math.max(100, Math.min(1000, Math.floor(headersTimeout / 2))),
+    connectionsCheckingInterval: Math.max(100, Math.min(1000, Math.floor(o.headersTimeout / 2))),
   }, (req: IncomingMessage, res: ServerResponse) => {
     const started = Date.now();
     const requestId = randomUUID();
-    const isList = req.headers[LIST_HEADER] === nonce;
-    handle(req, requestId)
+    const isList = req.headers[LIST_HEADER] === ctx.nonce;
+    serveRequest(ctx, req, requestId)
       .catch((e: unknown) => {
-        log(`internal error for ${req.method} ${loggable(req.url)}: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
+        o.log(`internal error for ${req.method} ${loggable(req.url)}: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
         return { reply: errorReply(500, serverErrorMessage(500, requestId)), who: undefined };
       })
       .then(({ reply, who }) => {
         // Date from the clock that checks signatures: clients correct their skew with it, as with API Gateway
-        const headers: Record<string, string> = { ...reply.headers, 'x-amzn-requestid': requestId, date: now().toUTCString() };
-        if (isList || closing) headers.connection = 'close';
+        const headers: Record<string, string> = { ...reply.headers, 'x-amzn-requestid': requestId, date: ctx.now().toUTCString() };
+        if (isList || o.state.closing) headers.connection = 'close';
         // a 204 has no body; anything else without one gets an explicit empty body
         if (reply.status === 204) res.writeHead(204, headers).end();
         else res.writeHead(reply.status, headers).end(reply.body ?? '');
-        log(`${isList ? 'LIST' : req.method} ${loggable(req.url)} → ${reply.status} (${Date.now() - started} ms${who ? `, ${who}` : ''})`);
+        o.log(`${isList ? 'LIST' : req.method} ${loggable(req.url)} → ${reply.status} (${Date.now() - started} ms${who ? `, ${who}` : ''})`);
       })
       .catch(() => res.destroy());
   });
@@ -306,13 +373,15 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     const body = JSON.stringify({ errors: [msg] });
     socket.end(`HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
   });
-
   // node arms the headersTimeout / requestTimeout checks when an HTTP server starts listening;
   // this one never listens itself (the front server hands it the sockets), so start them here
   httpServer.emit('listening');
+  return httpServer;
+}
 
-  const sockets = new Set<net.Socket>();
-  const front = net.createServer((socket) => {
+/** The socket server in front: rewrites a leading LIST request line to GET + the nonce header, then hands the socket over. */
+function createFrontServer(httpServer: http.Server, nonce: string, headersTimeout: number, sockets: Set<net.Socket>): net.Server {
+  return net.createServer((socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
     socket.on('error', () => socket.destroy());
@@ -335,31 +404,16 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
       socket.resume();
     });
   });
+}
 
-  const host = options.host ?? '127.0.0.1';
+async function listen(front: net.Server, host: string, port: number): Promise<number> {
   await new Promise<void>((resolve, reject) => {
     front.once('error', (e: NodeJS.ErrnoException) =>
-      reject(e.code === 'EADDRINUSE' ? new Error(`port ${options.port ?? DEFAULT_PORT} on ${host} is in use: stop the other process or pick another with --port / KUBELEASE_PORT`) : e),
+      reject(e.code === 'EADDRINUSE' ? new Error(`port ${port} on ${host} is in use: stop the other process or pick another with --port / KUBELEASE_PORT`) : e),
     );
-    front.listen(options.port ?? DEFAULT_PORT, host, () => resolve());
+    front.listen(port, host, () => resolve());
   });
-  const port = (front.address() as net.AddressInfo).port;
-  let closed: Promise<void> | undefined;
-  return {
-    url: `http://${host}:${port}`,
-    port,
-    close: () =>
-      (closed ??= new Promise<void>((resolve) => {
-        // resolves once every connection is gone: idle ones now, busy ones after their response
-        closing = true;
-        front.close(() => resolve());
-        httpServer.close(() => {}); // stops the timeout checks
-        httpServer.closeIdleConnections();
-        setTimeout(() => {
-          for (const s of sockets) s.destroy();
-        }, 2000).unref();
-      })),
-  };
+  return (front.address() as net.AddressInfo).port;
 }
 
 /** A request path for logs: presigned-URL credentials (X-Amz-*) are replayable, so they are cut. */

@@ -230,61 +230,90 @@ export async function authenticateHeaders<P extends SigV4Secret>(
   lookup: (accessKeyId: string) => P | undefined,
   options: VerifyOptions = {},
 ): Promise<HeadCheck<P>> {
-  const now = options.now ?? new Date();
-  const skew = (options.maxSkewSeconds ?? MAX_SKEW_SECONDS) * 1000;
-  const service = options.service ?? SIGV4_SERVICE;
+  const signed = parseSignature(req);
+  if (typeof signed === 'string') return deny(signed);
+  const { parsed, query } = signed;
+  const scopeProblem = checkScopeAndTime(parsed, options);
+  if (scopeProblem) return deny(scopeProblem);
+  const principal = lookup(parsed.accessKeyId);
+  if (!principal || !sessionTokenMatches(principal, parsed)) return deny(MESSAGES.invalidToken);
+  const headers = signedHeaderValues(req, parsed);
+  if (!headers) return deny(MESSAGES.mismatch);
+  return checkSignature(req, parsed, principal, query, headers);
+}
 
-  if (pathProblem(req.path)) return deny(MESSAGES.mismatch);
+/** The request target and the signature's fields, from the Authorization header or a presigned URL. */
+function parseSignature(req: SignedRequestHead): { parsed: Parsed; query: Record<string, string | string[]> } | string {
+  if (pathProblem(req.path)) return MESSAGES.mismatch;
   let query: Record<string, string | string[]>;
   try {
     query = parseQuery(req.query);
   } catch (e) {
-    if (e instanceof BadRequestTarget) return deny(MESSAGES.mismatch);
+    if (e instanceof BadRequestTarget) return MESSAGES.mismatch;
     throw e;
   }
   const authorization = header(req, 'authorization');
   let parsed: Parsed | string;
   if (authorization !== undefined && authorization.trim() !== '') parsed = parseHeaderAuth(req, authorization.trim());
   else if (query['X-Amz-Signature'] !== undefined || query['X-Amz-Algorithm'] !== undefined) parsed = parsePresigned(query);
-  else return deny(MESSAGES.missing);
-  if (typeof parsed === 'string') return deny(parsed);
+  else return MESSAGES.missing;
+  return typeof parsed === 'string' ? parsed : { parsed, query };
+}
 
-  if (parsed.service !== service) return deny(`Credential should be scoped to correct service: '${service}'.`);
+/** Service and date scope, `host` signed, and the time within the skew (or the presigned lifetime). */
+function checkScopeAndTime(parsed: Parsed, options: VerifyOptions): string | undefined {
+  const now = options.now ?? new Date();
+  const skew = (options.maxSkewSeconds ?? MAX_SKEW_SECONDS) * 1000;
+  const service = options.service ?? SIGV4_SERVICE;
+  if (parsed.service !== service) return `Credential should be scoped to correct service: '${service}'.`;
   if (parsed.shortDate !== parsed.rawDate.slice(0, 8)) {
-    return deny(`Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '${parsed.shortDate}' != '${parsed.rawDate.slice(0, 8)}', from '${parsed.rawDate}'.`);
+    return `Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '${parsed.shortDate}' != '${parsed.rawDate.slice(0, 8)}', from '${parsed.rawDate}'.`;
   }
-  if (!parsed.signedHeaders.includes('host')) return deny("'Host' must be a signed header.");
+  if (!parsed.signedHeaders.includes('host')) return "'Host' must be a signed header.";
   const t = parsed.date.getTime();
   if (t > now.getTime() + skew) {
-    return deny(`Signature not yet current: ${parsed.rawDate} is still later than ${amzDate(new Date(now.getTime() + skew))} (${amzDate(now)} + 5 min.)`);
+    return `Signature not yet current: ${parsed.rawDate} is still later than ${amzDate(new Date(now.getTime() + skew))} (${amzDate(now)} + 5 min.)`;
   }
   if (parsed.presigned) {
     const expiry = t + (options.presignedLifetimeSeconds ?? parsed.expiresIn ?? 0) * 1000;
-    if (now.getTime() > expiry) return deny(`Signature expired: ${amzDate(new Date(expiry))} is now earlier than ${amzDate(now)}.`);
+    if (now.getTime() > expiry) return `Signature expired: ${amzDate(new Date(expiry))} is now earlier than ${amzDate(now)}.`;
   } else if (t < now.getTime() - skew) {
-    return deny(`Signature expired: ${parsed.rawDate} is now earlier than ${amzDate(new Date(now.getTime() - skew))} (${amzDate(now)} - 5 min.)`);
+    return `Signature expired: ${parsed.rawDate} is now earlier than ${amzDate(new Date(now.getTime() - skew))} (${amzDate(now)} - 5 min.)`;
   }
+  return undefined;
+}
 
-  const principal = lookup(parsed.accessKeyId);
-  if (!principal) return deny(MESSAGES.invalidToken);
-  // session credentials: the token must be presented and match; long-term keys take none
-  if (principal.session_token !== undefined) {
-    if (parsed.token === undefined || !safeEqual(parsed.token, principal.session_token)) return deny(MESSAGES.invalidToken);
-  } else if (parsed.token !== undefined) {
-    return deny(MESSAGES.invalidToken);
-  }
+/** Session credentials: the token must be presented and match; long-term keys take none. */
+function sessionTokenMatches(principal: SigV4Secret, parsed: Parsed): boolean {
+  if (principal.session_token !== undefined) return parsed.token !== undefined && safeEqual(parsed.token, principal.session_token);
+  return parsed.token === undefined;
+}
 
+/** The signed headers' values; undefined when one is missing (a presigned URL may omit x-amz-date). */
+function signedHeaderValues(req: SignedRequestHead, parsed: Parsed): Record<string, string> | undefined {
   const headers: Record<string, string> = {};
   for (const name of parsed.signedHeaders) {
     const v = header(req, name);
     if (v === undefined) {
       if (parsed.presigned && name === 'x-amz-date') continue;
-      return deny(MESSAGES.mismatch);
+      return undefined;
     }
     headers[name] = v;
   }
+  return headers;
+}
 
-  const signed = parsed;
+/**
+ * The signature over the canonical request: now, against a declared x-amz-content-sha256 (the
+ * body is later checked against that hash), or once the body is read.
+ */
+async function checkSignature<P extends SigV4Secret>(
+  req: SignedRequestHead,
+  signed: Parsed,
+  principal: P,
+  query: Record<string, string | string[]>,
+  headers: Record<string, string>,
+): Promise<HeadCheck<P>> {
   const success: VerifyResult<P> = { ok: true, principal, accessKeyId: signed.accessKeyId, region: signed.region, presigned: signed.presigned };
   const matches = async (payloadHash: string): Promise<boolean> => {
     let expected: string;
@@ -302,7 +331,6 @@ export async function authenticateHeaders<P extends SigV4Secret>(
 
   const declared = header(req, 'x-amz-content-sha256');
   if (declared !== undefined) {
-    // the signature covers the declared payload hash: check it now, the body against it later
     if (!(await matches(declared))) return deny(MESSAGES.mismatch);
     return { ok: true, principal, finish: async (body) => (sha256Hex(body) === declared ? success : deny(MESSAGES.contentSha)) };
   }

@@ -468,12 +468,12 @@ describe('IAM: per-function execution roles', () => {
   const on = (fn: BrokerFunction, resource: Json) => actionsOn(perFunction, roleOfFn(perFunction, fn), resource);
   const d = (...actions: string[]) => actions.map((a) => `dynamodb:${a}`);
   const EXPECTED: Record<BrokerFunction, { config: string[]; roles: string[]; leases: string[]; index: string[]; kms: string[] }> = {
-    config: { config: d('DeleteItem', 'GetItem', 'PutItem', 'Scan'), roles: d('DeleteItem', 'Query'), leases: d('DeleteItem', 'UpdateItem'), index: d('Query'), kms: ['kms:Decrypt', 'kms:GenerateDataKey'] },
+    config: { config: d('DeleteItem', 'GetItem', 'PutItem', 'Scan'), roles: d('DeleteItem', 'Query'), leases: d('DeleteItem', 'GetItem', 'UpdateItem'), index: d('Query'), kms: ['kms:Decrypt', 'kms:GenerateDataKey'] },
     roles: { config: d('GetItem'), roles: d('DeleteItem', 'GetItem', 'PutItem', 'Query'), leases: [], index: [], kms: ['kms:Decrypt'] },
-    creds: { config: d('GetItem'), roles: d('GetItem'), leases: d('DeleteItem', 'PutItem', 'UpdateItem'), index: [], kms: ['kms:Decrypt'] },
+    creds: { config: d('GetItem'), roles: d('GetItem'), leases: d('DeleteItem', 'GetItem', 'PutItem', 'UpdateItem'), index: [], kms: ['kms:Decrypt'] },
     leases: { config: d('GetItem'), roles: [], leases: d('DeleteItem', 'GetItem', 'UpdateItem'), index: d('Query'), kms: ['kms:Decrypt'] },
     expire: { config: d('GetItem'), roles: [], leases: [], index: [], kms: ['kms:Decrypt'] },
-    sweep: { config: d('GetItem', 'Scan'), roles: [], leases: d('DeleteItem', 'UpdateItem'), index: d('Query'), kms: ['kms:Decrypt'] },
+    sweep: { config: d('GetItem', 'Scan'), roles: [], leases: d('DeleteItem', 'GetItem', 'UpdateItem'), index: d('Query'), kms: ['kms:Decrypt'] },
   };
 
   test.each([...BROKER_FUNCTIONS])('%s: exactly its own grants', (fn) => {
@@ -511,9 +511,10 @@ describe('IAM: per-function execution roles', () => {
 describe('grants cover what the engine calls', () => {
   // store method → DynamoDB action, per lib/adapters/dynamodb/*-store.ts
   const STORE_ACTIONS: Record<string, Record<string, string[]>> = {
-    configs: { get: ['GetItem'], put: ['PutItem'], delete: ['DeleteItem'], list: ['Scan'], installationId: ['GetItem'], ensureInstallationId: ['GetItem', 'PutItem'] },
+    configs: { get: ['GetItem'], exists: ['GetItem'], put: ['PutItem'], delete: ['DeleteItem'], list: ['Scan'], installationId: ['GetItem'], ensureInstallationId: ['GetItem', 'PutItem'] },
     roles: { get: ['GetItem'], put: ['PutItem'], delete: ['DeleteItem'], list: ['Query'], deleteAll: ['Query', 'DeleteItem'] },
-    leases: { create: ['PutItem'], get: ['GetItem'], transition: ['UpdateItem'], delete: ['DeleteItem'], listByMount: ['Query'] },
+    // a conditional write that fails reads the item back: the SDK's retry may have found its own first attempt
+    leases: { create: ['PutItem', 'GetItem'], get: ['GetItem'], transition: ['UpdateItem', 'GetItem'], delete: ['DeleteItem'], listByMount: ['Query'] },
   };
   const TABLE_OF: Record<string, 'config' | 'roles' | 'leases'> = { configs: 'config', roles: 'roles', leases: 'leases' };
 

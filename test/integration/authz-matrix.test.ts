@@ -5,17 +5,15 @@
  * (SigV4 checked as API Gateway's AWS_IAM auth would) to the Lambdas' handler, DynamoDB Local
  * and the test-bed apiserver. A route added to lib/http/routes.ts without a row here fails.
  */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { createTables, localTableNames } from '../../lib/local/tables.js';
+import { localTableNames } from '../../lib/local/tables.js';
 import { routes } from '../../lib/http/routes.js';
 import { handleHttp } from '../../lib/lambda/http-handler.js';
 import { logger } from '../../lib/lambda/observability.js';
-import { depsFromEnv, setDeps } from '../../lib/lambda/runtime.js';
+import { setDeps } from '../../lib/lambda/runtime.js';
 import { generateCredentials, principal, type LocalCredentials, type LocalPrincipal } from '../../lib/local/credentials.js';
 import { startLocalServer, type LocalServer } from '../../lib/local/server.js';
-import { dynamoClient, loadBed, newNamespace, uniqueSuffix } from '../support/bed.js';
+import { loadBed, newNamespace, uniqueSuffix } from '../support/bed.js';
+import { bedHandlerDeps } from '../support/handler-deps.js';
 import { signedHeaders } from '../support/signed-fetch.js';
 
 const CALLERS = ['admin', 'allowed', 'not on role', 'other account', 'unsigned', 'expired signature'] as const;
@@ -163,19 +161,7 @@ const cells = routeKeys.flatMap((key) => CALLERS.map((caller) => [key, caller] a
 
 beforeAll(async () => {
   logger.setLogLevel('ERROR');
-  Object.assign(process.env, { AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local' });
-  await createTables(dynamoClient(), names);
-  setDeps(
-    depsFromEnv({
-      ...process.env,
-      KUBELEASE_CONFIG_TABLE: names.config,
-      KUBELEASE_ROLES_TABLE: names.roles,
-      KUBELEASE_LEASES_TABLE: names.leases,
-      KUBELEASE_DYNAMODB_ENDPOINT: bed.dynamodb.endpoint,
-      KUBELEASE_LOCAL_KEY_FILE: join(mkdtempSync(join(tmpdir(), 'kl-mx-key-')), 'key'),
-      KUBELEASE_ADMIN_PRINCIPALS: who.admin!.arn,
-    }),
-  );
+  setDeps(await bedHandlerDeps(names, who.admin!.arn));
   server = await startLocalServer({ credentials, port: 0, invoke: (fn, event, ctx) => handleHttp(fn, event, ctx) });
   ns = await newNamespace('kl-mx');
   await asAdmin('POST', `/v1/${MOUNT}/config`, configBody());

@@ -26,7 +26,7 @@ import { DynamoConfigStore } from '../../lib/adapters/dynamodb/config-store.js';
 import { DynamoLeaseStore, leaseFromImage } from '../../lib/adapters/dynamodb/lease-store.js';
 import { DynamoRoleStore } from '../../lib/adapters/dynamodb/role-store.js';
 import { LEASES_BY_MOUNT_EXPIRY, LEASES_BY_MOUNT_ROLE } from '../../lib/tables.js';
-import { LocalSecretBox } from '../../lib/adapters/kms/local-box.js';
+import { LocalSecretBox } from '../../lib/local/secret-box.js';
 import { KubeleaseError } from '../../lib/domain/errors.js';
 import type { ClusterConfig, Lease } from '../../lib/domain/types.js';
 import { eventually, loadBed } from '../support/bed.js';

@@ -2,29 +2,27 @@
  * The Lambda handlers, driven with API Gateway REST events, against DynamoDB Local and the real
  * apiserver: every endpoint, envelopes, the authz matrix, fail-closed roles, expiry paths.
  */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as k8s from '@kubernetes/client-node';
 import { DeleteItemCommand, GetItemCommand, PutItemCommand, UpdateItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyResult, DynamoDBRecord } from 'aws-lambda';
-import { createTables, localTableNames } from '../../lib/local/tables.js';
+import { localTableNames } from '../../lib/local/tables.js';
 import { MemoryAudit } from '../../lib/adapters/memory/index.js';
-import { matchRoute } from '../../lib/http/routes.js';
 import { handleExpire } from '../../lib/lambda/expire-handler.js';
 import { handleHttp } from '../../lib/lambda/http-handler.js';
-import { depsFromEnv, setDeps } from '../../lib/lambda/runtime.js';
+import { setDeps } from '../../lib/lambda/runtime.js';
 import { handleSweep } from '../../lib/lambda/sweep-handler.js';
 import { metrics } from '../../lib/lambda/observability.js';
 import { adminKubeConfig, dynamoClient, eventually, loadBed, newNamespace, uniqueSuffix } from '../support/bed.js';
-import { restEvent, type EventInput } from '../support/apigw.js';
+import { matchRoute, restEvent, type EventInput } from '../support/apigw.js';
 import { objectsOfLease } from '../support/kube-probes.js';
+import { ADMIN as BED_ADMIN, CI as BED_CI, STRANGER as BED_STRANGER } from '../support/engine.js';
+import { bedHandlerDeps } from '../support/handler-deps.js';
 
-const ADMIN = 'arn:aws:iam::123456789012:role/platform-admin';
-const CI = 'arn:aws:sts::123456789012:assumed-role/ci-deployer/build-7';
-const CI_OTHER_SESSION = 'arn:aws:sts::123456789012:assumed-role/ci-deployer/build-8';
-const STRANGER = 'arn:aws:iam::123456789012:user/mallory';
+const ADMIN = BED_ADMIN.arn;
+const CI = BED_CI.arn;
+const CI_OTHER_SESSION = CI.replace(/[^/]+$/, 'build-8');
+const STRANGER = BED_STRANGER.arn;
 const MOUNT = 'handlers';
 
 const names = localTableNames(`kl-h-${uniqueSuffix()}`);
@@ -96,19 +94,7 @@ const installationId = async () => ((await call({ method: 'GET', path: '/v1/moun
 
 beforeAll(async () => {
   const bed = loadBed();
-  Object.assign(process.env, { AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local' });
-  await createTables(dynamoClient(), names);
-  const env = {
-    ...process.env,
-    KUBELEASE_CONFIG_TABLE: names.config,
-    KUBELEASE_ROLES_TABLE: names.roles,
-    KUBELEASE_LEASES_TABLE: names.leases,
-    KUBELEASE_DYNAMODB_ENDPOINT: bed.dynamodb.endpoint,
-    KUBELEASE_LOCAL_KEY_FILE: join(mkdtempSync(join(tmpdir(), 'kl-key-')), 'key'),
-    KUBELEASE_ADMIN_PRINCIPALS: ADMIN,
-    KUBELEASE_ORPHAN_GRACE_SECONDS: '1',
-  };
-  setDeps({ ...depsFromEnv(env), audit });
+  setDeps({ ...(await bedHandlerDeps(names, ADMIN, { KUBELEASE_ORPHAN_GRACE_SECONDS: '1' })), audit });
   // the handlers' JSON log lines are collected (and checked for secrets), not printed
   process.stdout.write = ((chunk: string | Uint8Array, ...rest: never[]) => {
     const line = String(chunk);

@@ -1,7 +1,12 @@
 /** API Gateway REST (v1) proxy events, shaped like the real ones, for driving handlers. */
 import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import { matchRoute } from '../../lib/http/routes.js';
+import { matchSegments, type RouteMatch } from '../../lib/http/routes.js';
+
+/** A concrete path like `/v1/prod/creds/ci` → its route, as API Gateway matches it. */
+export function matchRoute(path: string): RouteMatch | undefined {
+  return matchSegments(path.replace(/\/+$/, '').split('/').slice(1).map((p) => decodeURIComponent(p)));
+}
 
 export interface EventInput {
   method: string;

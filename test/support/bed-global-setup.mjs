@@ -1,4 +1,4 @@
-// globalSetup of the jest `integration` project: see bed-global.ts
+// globalSetup of the jest `integration` and `reliability` projects: see bed-global.ts
 import { tsImport } from 'tsx/esm/api';
 
 export default async function setup() {

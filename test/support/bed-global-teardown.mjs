@@ -1,4 +1,4 @@
-// globalTeardown of the jest `integration` project: see bed-global.ts
+// globalTeardown of the jest `integration` and `reliability` projects: see bed-global.ts
 import { tsImport } from 'tsx/esm/api';
 
 export default async function teardown() {

@@ -1,7 +1,8 @@
 /**
- * The real test bed for the jest `integration` project, started by its globalSetup and stopped
- * by its globalTeardown (bed-global-setup.mjs / bed-global-teardown.mjs, which load this file
- * through tsx: jest imports global hooks natively). Jest runs them only when a test of that
+ * The real test bed for the jest `integration` and `reliability` projects, started by their
+ * globalSetup and stopped by their globalTeardown (bed-global-setup.mjs /
+ * bed-global-teardown.mjs, which load this file through tsx: jest imports global hooks natively).
+ * Jest runs a hook path once however many projects name it, and only when a test of such a
  * project is selected, so unit/infra runs never start the bed. Builds/checks the kube binaries,
  * starts the bed once and points KUBELEASE_BED (read by test/support/bed.ts in every worker) at
  * its description; Ctrl-C / SIGTERM stop it too.

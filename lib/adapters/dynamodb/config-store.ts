@@ -7,7 +7,7 @@
  *   service_account_jwt_ciphertext | eks_cluster_name, eks_region, role_arn?, external_id?
  */
 import { DeleteCommand, GetCommand, PutCommand, paginateScan, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { unprocessable } from '../../domain/errors.js';
+import { isKubeleaseError, unprocessable } from '../../domain/errors.js';
 import type { ClusterAuth, ClusterConfig } from '../../domain/types.js';
 import type { ConfigStore, SecretBox } from '../../ports.js';
 import { TtlCache } from '../ttl-cache.js';
@@ -71,6 +71,13 @@ export class DynamoConfigStore implements ConfigStore {
       if (!out.Item) return undefined;
       return this.fromItem(out.Item);
     });
+  }
+
+  async exists(mount: string): Promise<boolean> {
+    const out = await call(this.table, 'GetItem', () =>
+      this.client.send(new GetCommand({ TableName: this.table, Key: { mount }, ConsistentRead: true, ProjectionExpression: 'mount' })),
+    );
+    return out.Item !== undefined;
   }
 
   async put(config: ClusterConfig): Promise<void> {
@@ -160,7 +167,13 @@ export class DynamoConfigStore implements ConfigStore {
     const key = `${mount}\u0000${sealed}`;
     const hit = this.opened.get(key);
     if (hit !== undefined) return hit;
-    const jwt = await this.box.open(sealed, jwtContext(mount));
+    let jwt: string;
+    try {
+      jwt = await this.box.open(sealed, jwtContext(mount));
+    } catch (e) {
+      if (isKubeleaseError(e) && e.kind === 'unprocessable') throw unprocessable(`config ${mount}: service_account_jwt_ciphertext: ${e.message}`);
+      throw e;
+    }
     // one entry per mount: a rotated JWT replaces the old one
     for (const k of this.opened.keys()) if (k.startsWith(`${mount}\u0000`)) this.opened.delete(k);
     this.opened.set(key, jwt);

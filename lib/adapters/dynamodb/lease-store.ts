@@ -13,9 +13,10 @@ import {
   type DynamoDBDocumentClient,
   type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
+import { isDeepStrictEqual } from 'node:util';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import * as z from 'zod';
-import { conflict, unprocessable } from '../../domain/errors.js';
+import { conflict, isKubeleaseError, unprocessable } from '../../domain/errors.js';
 import { CLUSTER_SCOPED_KINDS, PLAN_KINDS, refOf, type ObjectRef, type PlanKind, type StoredPlan } from '../../domain/plan.js';
 import type { Lease, LeaseStatus } from '../../domain/types.js';
 import { issueMessages } from '../../domain/zod-issues.js';
@@ -105,7 +106,14 @@ function typedEmpty(v: AttributeValue): AttributeValue {
 
 /** A lease from a DynamoDB stream image (OLD_IMAGE of a REMOVE), for the expire handler. */
 export function leaseFromImage(image: Record<string, AttributeValue>): Lease {
-  return leaseFromItem(unmarshall(typedEmpty({ M: image }).M!));
+  let item: Record<string, unknown>;
+  try {
+    item = unmarshall(typedEmpty({ M: image }).M!);
+  } catch (e) {
+    // an attribute value the unmarshaller refuses is as broken as a wrong attribute: a 422, not a retry
+    throw unprocessable(`lease ${image.lease_id?.S ?? '?'}: unreadable stream image: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  return leaseFromItem(item);
 }
 
 export class DynamoLeaseStore implements LeaseStore {
@@ -129,16 +137,26 @@ export class DynamoLeaseStore implements LeaseStore {
         }),
       );
     } catch (e) {
-      if (isConditionalCheckFailed(e)) throw conflict(`lease ${lease.lease_id} already exists`);
-      throw storeError(this.table, 'PutItem', e);
+      if (!isConditionalCheckFailed(e)) throw storeError(this.table, 'PutItem', e);
+      // The SDK retries an attempt whose answer was lost (a timeout, a dropped connection): the
+      // item it then finds may be its own first attempt's, not a collision.
+      // Its own attempt left exactly this item; anything else (even one field) is a collision.
+      const stored = await this.rawItem(lease.lease_id);
+      if (stored !== undefined && isDeepStrictEqual(stored, JSON.parse(JSON.stringify(leaseItem(lease))))) return;
+      throw conflict(`lease ${lease.lease_id} already exists`);
     }
   }
 
-  async get(leaseId: string): Promise<Lease | undefined> {
+  private async rawItem(leaseId: string): Promise<Record<string, unknown> | undefined> {
     const out = await call(this.table, 'GetItem', () =>
       this.client.send(new GetCommand({ TableName: this.table, Key: { lease_id: leaseId }, ConsistentRead: true })),
     );
-    return out.Item ? leaseFromItem(out.Item) : undefined;
+    return out.Item;
+  }
+
+  async get(leaseId: string): Promise<Lease | undefined> {
+    const item = await this.rawItem(leaseId);
+    return item ? leaseFromItem(item) : undefined;
   }
 
   async transition(
@@ -175,8 +193,15 @@ export class DynamoLeaseStore implements LeaseStore {
       );
       return true;
     } catch (e) {
-      if (isConditionalCheckFailed(e)) return false;
-      throw storeError(this.table, 'UpdateItem', e);
+      if (!isConditionalCheckFailed(e)) throw storeError(this.table, 'UpdateItem', e);
+      // as in create: a retried attempt may find the item already as it would have left it
+      const stored = await this.rawItem(leaseId);
+      const applied =
+        stored !== undefined &&
+        patch.status !== undefined &&
+        stored.status === patch.status &&
+        (patch.expires_at === undefined || stored.expires_at === patch.expires_at);
+      return applied;
     }
   }
 
@@ -229,7 +254,16 @@ export class DynamoLeaseStore implements LeaseStore {
     const leases: Lease[] = [];
     await call(this.table, 'Query', async () => {
       for await (const page of paginateQuery({ client: this.client, ...(pageSize ? { pageSize } : {}) }, input)) {
-        for (const it of page.Items ?? []) if (limit === undefined || leases.length < limit) leases.push(leaseFromItem(it));
+        for (const it of page.Items ?? []) {
+          if (limit !== undefined && leases.length >= limit) break;
+          try {
+            leases.push(leaseFromItem(it));
+          } catch (e) {
+            // a broken item is reported (when the caller asks) and skipped, not the end of the listing
+            if (!query.onUnreadable || !isKubeleaseError(e) || e.kind !== 'unprocessable') throw e;
+            query.onUnreadable({ lease_id: String(it.lease_id), ...(typeof it.lease_hash === 'string' ? { lease_hash: it.lease_hash } : {}) }, e.errors);
+          }
+        }
         if (limit !== undefined && leases.length >= limit) break;
       }
     });

@@ -71,20 +71,23 @@ export function format(env: Envelope): string {
 
 const B64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
+/** A stored value that is not a sealed secret at all (edited in the console): the item is broken, not a dependency. */
+const formatError = (message: string) => new KubeleaseError('unprocessable', `sealed secret: ${message}`);
+
 export function parse(sealed: string): Envelope {
   const parts = sealed.split(':');
-  if (parts.length !== 5 || parts[0] !== VERSION) throw sealError(`unsupported format (expected ${VERSION}:...)`);
+  if (parts.length !== 5 || parts[0] !== VERSION) throw formatError(`unsupported format (expected ${VERSION}:...)`);
   const [, k, iv, tag, ct] = parts as [string, string, string, string, string];
-  for (const p of [k, iv, tag, ct]) if (!B64.test(p)) throw sealError('malformed base64');
+  for (const p of [k, iv, tag, ct]) if (!B64.test(p)) throw formatError('malformed base64');
   const env: Envelope = {
     encryptedKey: Buffer.from(k, 'base64'),
     iv: Buffer.from(iv, 'base64'),
     tag: Buffer.from(tag, 'base64'),
     ciphertext: Buffer.from(ct, 'base64'),
   };
-  if (env.encryptedKey.length === 0) throw sealError('missing data key');
-  if (env.iv.length !== IV_BYTES) throw sealError('bad iv length');
-  if (env.tag.length !== TAG_BYTES) throw sealError('bad tag length');
+  if (env.encryptedKey.length === 0) throw formatError('missing data key');
+  if (env.iv.length !== IV_BYTES) throw formatError('bad iv length');
+  if (env.tag.length !== TAG_BYTES) throw formatError('bad tag length');
   return env;
 }
 

@@ -30,7 +30,8 @@ import type { AccessCheck, DeleteGuard, IssuedToken, KubeCluster, ManagedListing
 import { cloneRule, type ObjectRef, type PlanKind, type PlanObject, type PolicyRule } from '../../domain/plan.js';
 import { KubeleaseError } from '../../domain/errors.js';
 import { LABEL_INSTALLATION, LABEL_LEASE, MANAGED_LABEL_SELECTOR } from '../../domain/labels.js';
-import { hasStatus, mapKubeError, type KubeOperation } from './errors.js';
+import { withRetries, type RetryPolicy } from '../retry.js';
+import { hasStatus, kubeRetryDecision, mapKubeError, type KubeOperation } from './errors.js';
 
 const RBAC_GROUP = 'rbac.authorization.k8s.io';
 
@@ -52,6 +53,8 @@ export interface ClusterOptions {
   pageSize?: number;
   /** called for non-fatal problems (e.g. listManaged skipping secrets it may not list) */
   onWarning?: (message: string) => void;
+  /** retries of failed calls (see kubeRetryDecision); default 3 attempts, 100 ms base, 2 s cap */
+  retry?: RetryPolicy;
 }
 
 export interface Connection extends Omit<ClusterOptions, 'tokenSource'> {
@@ -162,6 +165,7 @@ export class ClientNodeCluster implements KubeCluster {
   private readonly concurrency: number;
   private readonly pageSize: number;
   private readonly onWarning: (message: string) => void;
+  private readonly retry: RetryPolicy;
 
   /** `kc`: the broker identity (current context's cluster + user). */
   constructor(kc: KubeConfig, options: ClusterOptions = {}) {
@@ -173,6 +177,7 @@ export class ClientNodeCluster implements KubeCluster {
     this.pageSize = options.pageSize ?? 500;
     this.onWarning = options.onWarning ?? ((m) => console.warn(`[kubelease] ${m}`));
     this.tokenSource = options.tokenSource;
+    this.retry = options.retry ?? {};
     this.auth = new BrokerAuth(kc, options.tokenSource);
     const timeoutMs = this.timeoutMs;
     const perRequest: Middleware = {
@@ -231,9 +236,18 @@ export class ClientNodeCluster implements KubeCluster {
     }
   }
 
+  /**
+   * `fn` with bounded, jittered retries where a new attempt is safe (kubeRetryDecision): every
+   * call but the create of an object is idempotent here (deletes carry a uid precondition).
+   */
+  private attempt<T>(op: KubeOperation, fn: () => Promise<T>): Promise<T> {
+    const idempotent = op.verb !== 'create' || op.resource === 'serviceaccounts/token' || op.resource === 'selfsubjectaccessreviews';
+    return this.withFreshTokenOn401(() => withRetries(fn, (err) => kubeRetryDecision(err, idempotent), this.retry));
+  }
+
   private async call<T>(op: KubeOperation, fn: () => Promise<T>): Promise<T> {
     try {
-      return await this.withFreshTokenOn401(fn);
+      return await this.attempt(op, fn);
     } catch (err) {
       throw mapKubeError(err, { ...op, host: this.host(), timeoutMs: this.timeoutMs });
     }
@@ -242,7 +256,7 @@ export class ClientNodeCluster implements KubeCluster {
   /** 404 → undefined; everything else mapped. */
   private async read<T>(op: KubeOperation, fn: () => Promise<T>): Promise<T | undefined> {
     try {
-      return await this.withFreshTokenOn401(fn);
+      return await this.attempt(op, fn);
     } catch (err) {
       if (hasStatus(err, 404)) return undefined;
       throw mapKubeError(err, { ...op, host: this.host(), timeoutMs: this.timeoutMs });
@@ -470,7 +484,7 @@ export class ClientNodeCluster implements KubeCluster {
     const skippedKinds: PlanKind[] = [];
     const secrets = all('Secret', (c) => this.core.listSecretForAllNamespaces(p(c))).catch((err: unknown) => {
       // Admins who set `revocable: false` everywhere may not grant the broker secrets at all.
-      if (err instanceof KubeleaseError && /lacks permission to list secrets/.test(err.message)) {
+      if (err instanceof KubeleaseError && err.upstreamStatus === 403) {
         this.onWarning(`listManaged: skipping secrets: ${err.message}`);
         skippedKinds.push('Secret');
         return [] as ManagedObject[];

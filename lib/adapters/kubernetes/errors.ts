@@ -3,7 +3,8 @@
  * an operator can act on. Messages name the operation and the object, quote the apiserver's
  * Status message (whitespace-collapsed, truncated), and never contain request headers or tokens.
  */
-import { KubeleaseError } from '../../domain/errors.js';
+import { KubeleaseError, type ErrorKind } from '../../domain/errors.js';
+import { retryAfterMs, type RetryDecision } from '../retry.js';
 
 /** What the broker was doing when the call failed (used only to word the message). */
 export interface KubeOperation {
@@ -120,7 +121,8 @@ function causes(err: unknown): { name?: string; code?: string; message?: string 
 }
 
 /**
- * Maps an error thrown by a client-node call to a KubeleaseError.
+ * Maps an error thrown by a client-node call to a KubeleaseError; an apiserver answer's status
+ * rides along as `upstreamStatus`, for callers that react to one (never by reading the message).
  *
  * | apiserver / transport | kind |
  * |---|---|
@@ -129,7 +131,8 @@ function causes(err: unknown): { name?: string; code?: string; message?: string 
  * | 403 | upstream: the broker lacks permission to <verb> <resource> in namespace "x" |
  * | 404 on create / token | invalid: the referenced namespace / service account does not exist |
  * | 404 otherwise | not_found |
- * | 409 | conflict |
+ * | 409 AlreadyExists on create, 409 on delete (uid precondition) | conflict |
+ * | other 409 | upstream |
  * | 429, 503, 504, timeouts, connection errors | unavailable |
  * | TLS verification errors | upstream: check kubernetes_ca_cert |
  * | other 5xx, anything else | upstream |
@@ -142,12 +145,13 @@ export function mapKubeError(err: unknown, op: KubeOperation): KubeleaseError {
 }
 
 function mapStatus(code: number, status: K8sStatus, op: KubeOperation): KubeleaseError {
+  const error = (kind: ErrorKind, errors: string | string[]) => new KubeleaseError(kind, errors, { upstreamStatus: code });
   const what = objectName(op);
   switch (code) {
     case 400:
-      return new KubeleaseError('invalid', `the cluster refused to ${op.verb} ${what}${where(op)}: ${quote(status.message || 'bad request')}`);
+      return error('invalid', `the cluster refused to ${op.verb} ${what}${where(op)}: ${quote(status.message || 'bad request')}`);
     case 401:
-      return new KubeleaseError(
+      return error(
         'upstream',
         "the cluster rejected the broker's credentials (401 Unauthorized): check service_account_jwt, or the EKS access entry / aws-auth mapping for the broker's IAM role",
       );
@@ -158,10 +162,10 @@ function mapStatus(code: number, status: K8sStatus, op: KubeOperation): Kubeleas
         const why = isRole
           ? 'its rules grant permissions the broker does not hold itself, and the broker lacks the "escalate" verb on roles'
           : 'it would grant permissions the broker does not hold itself, and the broker lacks the "bind" verb on the referenced role';
-        return new KubeleaseError('upstream', `the broker cannot ${op.verb} ${what}${where(op)}: ${why} ${k8sSays(status, 'forbidden')}`);
+        return error('upstream', `the broker cannot ${op.verb} ${what}${where(op)}: ${why} ${k8sSays(status, 'forbidden')}`);
       }
       const resource = op.resource;
-      return new KubeleaseError(
+      return error(
         'upstream',
         `the broker lacks permission to ${op.verb} ${resource}${where(op)} ${k8sSays(status, 'forbidden')}`,
       );
@@ -171,36 +175,39 @@ function mapStatus(code: number, status: K8sStatus, op: KubeOperation): Kubeleas
       const missingName = status.details?.name;
       if (op.verb === 'create') {
         if (missingKind === 'namespaces') {
-          return new KubeleaseError('invalid', `namespace "${missingName ?? op.namespace ?? '?'}" does not exist in the cluster`);
+          return error('invalid', `namespace "${missingName ?? op.namespace ?? '?'}" does not exist in the cluster`);
         }
         if (op.resource === 'serviceaccounts/token') {
-          return new KubeleaseError(
+          return error(
             'invalid',
             `service account "${op.name ?? missingName ?? '?'}" does not exist in namespace "${op.namespace ?? '?'}"`,
           );
         }
-        return new KubeleaseError('invalid', `cannot create ${what}${where(op)}: ${quote(status.message || 'not found')}`);
+        return error('invalid', `cannot create ${what}${where(op)}: ${quote(status.message || 'not found')}`);
       }
-      return new KubeleaseError('not_found', `${what}${where(op)} not found ${k8sSays(status, 'not found')}`);
+      return error('not_found', `${what}${where(op)} not found ${k8sSays(status, 'not found')}`);
     }
     case 409:
       if (status.reason === 'AlreadyExists') {
-        return new KubeleaseError('conflict', `${what} already exists${where(op)}`);
+        return error('conflict', `${what} already exists${where(op)}`);
       }
-      return new KubeleaseError('conflict', `conflict on ${what}${where(op)} ${k8sSays(status, 'conflict')}`);
+      // a delete's uid precondition failed: the object was replaced (the guarded delete reads this)
+      if (op.verb === 'delete') return error('conflict', `conflict on ${what}${where(op)} ${k8sSays(status, 'conflict')}`);
+      // anything else is the cluster failing the broker, not something the caller can resolve
+      return error('upstream', `the cluster answered 409 Conflict to ${op.verb} ${what}${where(op)} ${k8sSays(status, 'conflict')}`);
     case 422: {
       const list = (status.details?.causes ?? [])
         .map((c) => quote(`${c.field ? `${c.field}: ` : ''}${c.message ?? c.reason ?? ''}`, 200))
         .filter((s) => s.length > 0);
       const errors = list.length > 0 ? list : [quote(status.message || 'invalid')];
-      return new KubeleaseError('invalid', errors.map((e) => `the cluster refused ${what}: ${e}`));
+      return error('invalid', errors.map((e) => `the cluster refused ${what}: ${e}`));
     }
     case 429:
     case 503:
     case 504:
-      return new KubeleaseError('unavailable', `the cluster is overloaded or unavailable (${code}) while trying to ${op.verb} ${what} ${k8sSays(status, String(code))}`);
+      return error('unavailable', `the cluster is overloaded or unavailable (${code}) while trying to ${op.verb} ${what} ${k8sSays(status, String(code))}`);
     default:
-      return new KubeleaseError('upstream', `the cluster answered ${code} to ${op.verb} ${what}${where(op)} ${k8sSays(status, String(code))}`);
+      return error('upstream', `the cluster answered ${code} to ${op.verb} ${what}${where(op)} ${k8sSays(status, String(code))}`);
   }
 }
 
@@ -236,4 +243,37 @@ function mapTransport(err: unknown, op: KubeOperation): KubeleaseError {
 /** True for an ApiException-like error with this HTTP status. */
 export function hasStatus(err: unknown, code: number): boolean {
   return apiStatus(err)?.code === code;
+}
+
+/**
+ * Whether a failed call may be made again (see lib/adapters/retry.ts), client-go's rules:
+ * - 429 always (the apiserver refused before doing anything), after its Retry-After;
+ * - 500/502/503/504 and a connection lost mid-call only for idempotent calls (reads, deletes
+ *   with a uid precondition, TokenRequests, access reviews): a create may have been applied;
+ * - a refused connection always (nothing was sent);
+ * - never a timeout: the call already used its time, and callers wait on it.
+ */
+export function kubeRetryDecision(err: unknown, idempotent: boolean): RetryDecision {
+  const api = apiStatus(err);
+  if (api) {
+    const afterMs = retryAfterMs(headerOf(err, 'retry-after'));
+    if (api.code === 429 || (idempotent && [500, 502, 503, 504].includes(api.code))) {
+      return afterMs === undefined ? { retry: true } : { retry: true, afterMs };
+    }
+    return { retry: false };
+  }
+  const chain = causes(err);
+  if (chain.some((c) => c.name === 'TimeoutError' || c.name === 'AbortError' || c.code === 'UND_ERR_CONNECT_TIMEOUT')) return { retry: false };
+  if (chain.some((c) => c.code === 'ECONNREFUSED')) return { retry: true };
+  const lost = chain.some((c) => (c.code !== undefined && NETWORK_CODES.has(c.code)) || c.message === 'fetch failed');
+  return { retry: idempotent && lost };
+}
+
+function headerOf(err: unknown, name: string): string | undefined {
+  const headers = (err as { headers?: unknown }).headers;
+  if (typeof headers !== 'object' || headers === null) return undefined;
+  for (const [k, v] of Object.entries(headers as Record<string, unknown>)) {
+    if (k.toLowerCase() === name && typeof v === 'string') return v;
+  }
+  return undefined;
 }

@@ -7,8 +7,10 @@ import { Sha256 } from '@aws-crypto/sha256-js';
 import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
-import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
 import { CliError } from '../core/errors.js';
+
+type CredentialProvider = ReturnType<typeof fromNodeProviderChain>;
+type Credentials = Awaited<ReturnType<CredentialProvider>>;
 
 export interface SignInput {
   method: string;
@@ -19,8 +21,8 @@ export interface SignInput {
 }
 
 export class Signer {
-  private readonly provider: AwsCredentialIdentityProvider;
-  private credentials?: Promise<AwsCredentialIdentity>;
+  private readonly provider: CredentialProvider;
+  private credentials?: Promise<Credentials>;
 
   constructor(
     private readonly region: string,
@@ -29,7 +31,7 @@ export class Signer {
     this.provider = fromNodeProviderChain(profile ? { profile } : {});
   }
 
-  private resolveCredentials(): Promise<AwsCredentialIdentity> {
+  private resolveCredentials(): Promise<Credentials> {
     this.credentials ??= this.provider().catch((e: unknown) => {
       throw credentialsError(e);
     });

@@ -90,10 +90,6 @@ export const str = (p: Parsed, name: string): string | undefined => {
   return typeof v === 'string' ? v : undefined;
 };
 export const bool = (p: Parsed, name: string): boolean => p.values[name] === true;
-export const list = (p: Parsed, name: string): string[] => {
-  const v = p.values[name];
-  return Array.isArray(v) ? (v as string[]) : typeof v === 'string' ? [v] : [];
-};
 
 /** `--output` value checked against the formats a command supports. */
 export function outputFormat<T extends string>(p: Parsed, formats: readonly T[], fallback: T, command: string): T {

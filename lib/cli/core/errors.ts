@@ -2,7 +2,6 @@
  * How the CLI fails: one line on stderr (`kubelease: <cause>; fix: <what to do>`), exit 1 for a
  * failure, 2 for a usage error. Built-ins only: the exec plugin's cache-hit path imports this.
  */
-export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
 export const EXIT_USAGE = 2;
 

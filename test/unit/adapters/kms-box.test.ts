@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { GenerateDataKeyCommand, type DecryptCommand } from '@aws-sdk/client-kms';
 import { KubeleaseError } from '../../../lib/domain/errors.js';
 import { KmsSecretBox, type KmsClientLike } from '../../../lib/adapters/kms/kms-box.js';
-import { LocalSecretBox } from '../../../lib/adapters/kms/local-box.js';
+import { LocalSecretBox } from '../../../lib/local/secret-box.js';
 import type { SecretBox } from '../../../lib/ports.js';
 
 const KEY_ID = 'arn:aws:kms:us-east-1:123456789012:key/test';

@@ -120,6 +120,14 @@ describe('mapKubeError', () => {
     expect(e.message).toContain('etcdserver: request timed out');
   });
 
+  it('carries the status the cluster answered, so callers react to it without reading the message', () => {
+    expect([400, 401, 403, 404, 409, 422, 429, 500].map((code) => mapKubeError(apiError(code, { message: 'm' }), createRb).upstreamStatus)).toEqual([
+      400, 401, 403, 404, 409, 422, 429, 500,
+    ]);
+    const refused = Object.assign(new TypeError('fetch failed'), { cause: Object.assign(new Error('connect'), { code: 'ECONNREFUSED' }) });
+    expect(mapKubeError(refused, createRb).upstreamStatus).toBeUndefined();
+  });
+
   it('a non-JSON body is quoted, collapsed and truncated', () => {
     const e = mapKubeError(new ApiException(502, 'x', `<html>\n  ${'gateway '.repeat(100)}</html>`, {}), createRb);
     expect(e.kind).toBe('upstream');

@@ -8,9 +8,9 @@ import {
   LABEL_ROLE,
   MANAGED_LABEL_SELECTOR,
   mergeRole,
-  type BuildPlanInput,
   type Role,
 } from '../../../lib/domain/index.js';
+import type { BuildPlanInput } from '../../../lib/domain/build-plan.js';
 import { expectInvalid } from './helpers.js';
 
 const RULES = 'rules:\n- apiGroups: [""]\n  resources: [pods]\n  verbs: [list]';

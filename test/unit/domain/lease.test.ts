@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import fc from 'fast-check';
-import { isLabelValue, leaseHash, newLeaseId, parseLeaseId } from '../../../lib/domain/index.js';
+import { isLabelValue, leaseHash, newLeaseId, parseLeaseId, parseLeaseRequest } from '../../../lib/domain/index.js';
 import { expectInvalid } from './helpers.js';
 
 const R24 = 'aWczfcfJ7NKUdiirJrPXIs38';
@@ -15,6 +15,16 @@ test('parseLeaseId', () => {
   for (const bad of ['', 'x', `prod/roles/r/${R24}`, `sys/creds/r/${R24}`, 'prod/creds/r/short', `prod/creds/a/b/${R24}`, 42]) {
     expectInvalid(() => parseLeaseId(bad), 'lease_id: ');
   }
+});
+
+test('parseLeaseRequest: the lookup/revoke body, Vault\'s increment and sync accepted and dropped', () => {
+  const id = `prod/creds/ci/${R24}`;
+  expect(parseLeaseRequest({ lease_id: id, increment: 60, sync: true })).toEqual({ lease_id: id });
+  expectInvalid(() => parseLeaseRequest(null), 'lease_id: required (JSON body {"lease_id": "..."})');
+  expectInvalid(() => parseLeaseRequest({ lease_id: id, ttl: 1 }), 'ttl: unknown field');
+  expectInvalid(() => parseLeaseRequest({}), 'lease_id: required');
+  expectInvalid(() => parseLeaseRequest({ lease_id: '' }), 'lease_id: required');
+  expectInvalid(() => parseLeaseRequest({ lease_id: 'prod/creds/ci/short' }), 'lease_id: "prod/creds/ci/short" is not a kubelease lease id');
 });
 
 test('leaseHash: 20 hex chars of sha256, label-safe, stable', () => {

@@ -1,13 +1,12 @@
 import {
   checkMountName,
   checkRoleName,
-  isAnnotationKey,
   isDns1123Label,
   isDns1123Subdomain,
   isIamArn,
   isIamArnPattern,
   isIamRoleArn,
-  isQualifiedName as isLabelKey,
+  qualifiedNameProblem,
   isLabelValue,
   isMountName,
   isRbacName,
@@ -19,6 +18,8 @@ import {
 } from '../../../lib/domain/index.js';
 import { expectInvalid } from './helpers.js';
 
+const isLabelKey = (key: string): boolean => qualifiedNameProblem(key) === undefined;
+
 test('DNS-1123 label', () => {
   for (const ok of ['a', 'default', 'kube-system', 'a1', '1a', 'a'.repeat(63)]) expect(isDns1123Label(ok)).toBe(true);
   for (const bad of ['', 'A', 'a_b', '-a', 'a-', 'a.b', 'a'.repeat(64), 'ä']) expect(isDns1123Label(bad)).toBe(false);
@@ -29,13 +30,11 @@ test('DNS-1123 subdomain', () => {
   for (const bad of ['', 'A.b', 'a..b', '.a', 'a.', 'a_b', 'a'.repeat(254)]) expect(isDns1123Subdomain(bad)).toBe(false);
 });
 
-test('label keys, values and annotation keys', () => {
+test('label keys and values', () => {
   for (const ok of ['app', 'app.kubernetes.io/name', 'example.com/a_b.c-d', 'A', 'a'.repeat(63)]) expect(isLabelKey(ok)).toBe(true);
   for (const bad of ['', '/a', 'a/', 'a/b/c', 'Example.com/a', '-a', 'a-', 'a'.repeat(64), 'a b']) expect(isLabelKey(bad)).toBe(false);
   for (const ok of ['', 'prod', 'v1.2_3-x', 'A', 'a'.repeat(63)]) expect(isLabelValue(ok)).toBe(true);
   for (const bad of ['-a', 'a-', 'a b', 'a/b', 'a'.repeat(64)]) expect(isLabelValue(bad)).toBe(false);
-  expect(isAnnotationKey('Example.com/Note')).toBe(true);
-  expect(isAnnotationKey('a//b')).toBe(false);
 });
 
 test('mount names', () => {

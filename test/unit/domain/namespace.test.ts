@@ -1,4 +1,4 @@
-import { chooseNamespace, mergeRole, namespaceAllowed, namespaceAllowedByList, needsNamespaceLabels } from '../../../lib/domain/index.js';
+import { chooseNamespace, mergeRole, namespaceAllowed, namespaceAllowedByList } from '../../../lib/domain/index.js';
 import { expectInvalid } from './helpers.js';
 
 const role = (input: Record<string, unknown>) => mergeRole('r', undefined, { service_account_name: 'default', ...input });
@@ -46,10 +46,5 @@ describe('namespaceAllowed (list OR selector)', () => {
     expectInvalid(() => namespaceAllowed(both, 'z', { stage: 'dev' }), 'namespaces a, or namespaces labeled stage=prod');
     expectInvalid(() => namespaceAllowed(both, 'z', undefined), 'not allowed');
     expectInvalid(() => namespaceAllowed(selOnly, 'q', { team: 'z' }), 'namespaces labeled team in (x,y)');
-  });
-  test('needsNamespaceLabels', () => {
-    expect(needsNamespaceLabels(both, 'a')).toBe(false);
-    expect(needsNamespaceLabels(both, 'z')).toBe(true);
-    expect(needsNamespaceLabels(listOnly, 'z')).toBe(false);
   });
 });

@@ -14,12 +14,11 @@ import {
   writeRole,
   type EngineDeps,
 } from '../../../lib/engine/index.js';
-import { FAKE_ADMIN as ADMIN, memoryDeployment, type RecordingCluster } from './fake-cluster.js';
+import { memoryDeployment, type RecordingCluster } from './fake-cluster.js';
+import { FAKE_ADMIN as ADMIN, FAKE_CI as CI, FAKE_JWT as JWT } from '../../support/fixtures.js';
 
-const CI = { arn: 'arn:aws:sts::111111111111:assumed-role/ci/run-1' };
 const CI_NEXT_RUN = { arn: 'arn:aws:sts::111111111111:assumed-role/ci/run-2' };
 const OTHER = { arn: 'arn:aws:sts::111111111111:assumed-role/deploy/run-1' };
-const JWT = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln';
 
 let cluster: RecordingCluster;
 let deps: EngineDeps & { leases: MemoryLeaseStore; clock: FixedClock };

@@ -4,6 +4,7 @@ import { randomIds } from '../../../lib/adapters/random-ids.js';
 import { invalid, type ClusterConfig, type ObjectRef, type PlanObject } from '../../../lib/domain/index.js';
 import { defaultSettings, writeConfig, type EngineDeps, type EngineSettings } from '../../../lib/engine/index.js';
 import type { AccessCheck, DeleteGuard, IssuedToken, KubeClientFactory, KubeCluster, ManagedObject } from '../../../lib/ports.js';
+import { FAKE_ADMIN, FAKE_JWT } from '../../support/fixtures.js';
 
 export class RecordingCluster implements KubeCluster {
   calls: string[] = [];
@@ -68,8 +69,6 @@ export class RecordingCluster implements KubeCluster {
 
 export const factoryOf = (cluster: KubeCluster): KubeClientFactory => ({ forCluster: async (_c: ClusterConfig) => cluster });
 
-export const FAKE_ADMIN = { arn: 'arn:aws:iam::111111111111:user/admin' };
-const FAKE_JWT = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln';
 
 export type MemoryDeps = EngineDeps & { configs: MemoryConfigStore; roles: MemoryRoleStore; leases: MemoryLeaseStore; clock: FixedClock };
 

@@ -16,11 +16,10 @@ import {
   writeRole,
 } from '../../../lib/engine/index.js';
 import { failure } from '../../support/failure.js';
-import { FAKE_ADMIN as ADMIN, memoryDeployment, RecordingCluster, type MemoryDeps } from './fake-cluster.js';
+import { memoryDeployment, RecordingCluster, type MemoryDeps } from './fake-cluster.js';
+import { FAKE_ADMIN as ADMIN, FAKE_CI as CI, FAKE_CI_ROLE as CI_ROLE } from '../../support/fixtures.js';
 
-const CI = { arn: 'arn:aws:sts::111111111111:assumed-role/ci/run-1' };
 const OTHER = { arn: 'arn:aws:sts::111111111111:assumed-role/deploy/run-1' };
-const CI_ROLE = 'arn:aws:iam::111111111111:role/ci';
 const START = new Date('2026-11-25T12:00:00Z');
 
 type Deps = MemoryDeps;

@@ -7,10 +7,9 @@ import { KubeleaseError } from '../../../lib/domain/index.js';
 import { writeRole } from '../../../lib/engine/index.js';
 import type { ApiRequest } from '../../../lib/http/api.js';
 import { dispatch } from '../../../lib/http/dispatch.js';
-import { FAKE_ADMIN as ADMIN, memoryDeployment, type MemoryDeps } from '../engine/fake-cluster.js';
+import { memoryDeployment, type MemoryDeps } from '../engine/fake-cluster.js';
+import { FAKE_ADMIN as ADMIN, FAKE_CI as CI, FAKE_JWT as JWT } from '../../support/fixtures.js';
 
-const CI = { arn: 'arn:aws:sts::111111111111:assumed-role/ci/run-1' };
-const JWT = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln';
 const REQUEST_ID = 'c0ffee00-1111-2222-3333-444455556666';
 
 let deps: MemoryDeps;

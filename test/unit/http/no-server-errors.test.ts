@@ -10,10 +10,10 @@ import { KubeleaseError } from '../../../lib/domain/index.js';
 import { writeRole } from '../../../lib/engine/index.js';
 import type { ApiRequest } from '../../../lib/http/api.js';
 import { dispatch } from '../../../lib/http/dispatch.js';
-import { FAKE_ADMIN as ADMIN, memoryDeployment, type MemoryDeps } from '../engine/fake-cluster.js';
+import { memoryDeployment, type MemoryDeps } from '../engine/fake-cluster.js';
+import { FAKE_ADMIN as ADMIN, FAKE_CI as CI } from '../../support/fixtures.js';
 
 const RUNS = { numRuns: 150 };
-const CI = { arn: 'arn:aws:sts::111111111111:assumed-role/ci/run-1' };
 
 let deps: MemoryDeps;
 

@@ -1,12 +1,13 @@
 /**
  * SecretBox for the local stack and tests: same sealed format as KmsSecretBox, but the data key
- * is wrapped (AES-256-GCM, context as AAD) with a 32-byte local key instead of by KMS.
+ * is wrapped (AES-256-GCM, context as AAD) with a 32-byte local key instead of by KMS. Local
+ * only: the local stack passes it to depsFromEnv, so no Lambda bundle carries it.
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { SecretBox } from '../../ports.js';
-import { DATA_KEY_BYTES, decryptPayload, encryptPayload, format, parse, unwrapKey, wrapKey } from './envelope.js';
+import type { SecretBox } from '../ports.js';
+import { DATA_KEY_BYTES, decryptPayload, encryptPayload, format, parse, unwrapKey, wrapKey } from '../adapters/kms/envelope.js';
 
 /** Key file content: 32 raw bytes, or their base64 / hex text (whitespace ignored). */
 export function parseKeyFile(content: Buffer): Buffer {
