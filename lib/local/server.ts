@@ -20,6 +20,7 @@ import { handleHttp } from '../lambda/http-handler.js';
 import { LOCAL_ACCOUNT_ID, keyLookup, type LocalCredentials, type LocalPrincipal } from './credentials.js';
 import { BadRequestTarget, parseRequestTarget, type RequestTarget } from './request-target.js';
 import { authenticateHeaders } from './sigv4.js';
+import { iamIdentity } from './api-gateway-identity.js';
 
 export const DEFAULT_PORT = 8200;
 export const DEFAULT_BODY_LIMIT = 1024 * 1024;
@@ -177,23 +178,14 @@ export function toProxyEvent(i: EventInput): APIGatewayProxyEvent {
       resourceId: 'local',
       resourcePath: i.resource,
       domainName: host,
-      identity: {
+      identity: iamIdentity({
         accessKey: i.principal.access_key_id,
         accountId: i.principal.arn.split(':')[4] || LOCAL_ACCOUNT_ID,
-        apiKey: null,
-        apiKeyId: null,
         caller: i.principal.principal_id,
-        clientCert: null,
-        cognitoAuthenticationProvider: null,
-        cognitoAuthenticationType: null,
-        cognitoIdentityId: null,
-        cognitoIdentityPoolId: null,
-        principalOrgId: null,
         sourceIp: i.sourceIp,
-        user: i.principal.principal_id,
         userAgent,
         userArn: i.principal.arn,
-      },
+      }),
     },
   };
 }

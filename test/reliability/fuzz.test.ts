@@ -17,6 +17,8 @@ import { routes, type Route } from '../../lib/http/routes.js';
 import { collector } from '../support/reliability/collector.js';
 import { recordSummary } from '../support/reliability/summary.js';
 import { FAKE_ADMIN } from '../support/fixtures.js';
+import { lambdaContext } from '../support/lambda-context.js';
+import { iamIdentity } from '../../lib/local/api-gateway-identity.js';
 import { memoryDeployment, type MemoryDeps } from '../unit/engine/fake-cluster.js';
 
 const RUNS = Number(process.env.KUBELEASE_FUZZ_RUNS ?? 10_000);
@@ -197,29 +199,12 @@ function eventOf(route: Route, c: Case): APIGatewayProxyEvent {
       requestTimeEpoch: Date.now(),
       resourceId: 'fuzz',
       resourcePath: route.path,
-      identity: {
-        accessKey: null, accountId: null, apiKey: null, apiKeyId: null, caller: null, clientCert: null,
-        cognitoAuthenticationProvider: null, cognitoAuthenticationType: null, cognitoIdentityId: null, cognitoIdentityPoolId: null,
-        principalOrgId: null, sourceIp: '127.0.0.1', user: null, userAgent: 'fuzz', userArn: c.arn,
-      },
+      identity: iamIdentity({ accessKey: null, accountId: null, caller: null, sourceIp: '127.0.0.1', userAgent: 'fuzz', userArn: c.arn }),
     },
   };
 }
 
-const context = (fn: string): Context => ({
-  awsRequestId: randomUUID(),
-  functionName: `kubelease-${fn}`,
-  functionVersion: '$LATEST',
-  invokedFunctionArn: `arn:aws:lambda:us-east-1:111111111111:function:kubelease-${fn}`,
-  memoryLimitInMB: '512',
-  logGroupName: `/aws/lambda/kubelease-${fn}`,
-  logStreamName: 'fuzz',
-  callbackWaitsForEmptyEventLoop: false,
-  getRemainingTimeInMillis: () => 29_000,
-  done: () => undefined,
-  fail: () => undefined,
-  succeed: () => undefined,
-});
+const context = (fn: string): Context => lambdaContext(fn, { logStreamName: 'fuzz', remainingMs: 29_000 });
 
 const STACK = /\n\s+at |\.ts:\d+|\.js:\d+|node_modules|TypeError|ReferenceError|SyntaxError: |\[object Object\]/;
 

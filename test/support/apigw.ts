@@ -2,6 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { matchSegments, type RouteMatch } from '../../lib/http/routes.js';
+import { iamIdentity } from '../../lib/local/api-gateway-identity.js';
 
 /** A concrete path like `/v1/prod/creds/ci` → its route, as API Gateway matches it. */
 export function matchRoute(path: string): RouteMatch | undefined {
@@ -45,23 +46,14 @@ export function restEvent({ method, path, body, query, arn }: EventInput): APIGa
       requestTimeEpoch: Date.now(),
       resourceId: 'res123',
       resourcePath: match.route.path,
-      identity: {
+      identity: iamIdentity({
         accessKey: arn ? 'ASIAEXAMPLE' : null,
         accountId: account,
-        apiKey: null,
-        apiKeyId: null,
         caller: arn ? 'AROAEXAMPLE:session' : null,
-        clientCert: null,
-        cognitoAuthenticationProvider: null,
-        cognitoAuthenticationType: null,
-        cognitoIdentityId: null,
-        cognitoIdentityPoolId: null,
-        principalOrgId: null,
         sourceIp: '127.0.0.1',
-        user: arn ? 'AROAEXAMPLE:session' : null,
         userAgent: 'kubelease-test',
         userArn: arn,
-      },
+      }),
     },
   };
 }

@@ -9,11 +9,10 @@
  *   await b.cleanSweep();                // no faults, clock past every grace period
  *   expect(await b.violations()).toEqual(noViolations);
  */
-import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { APIGatewayProxyResult, Context, DynamoDBRecord } from 'aws-lambda';
+import type { APIGatewayProxyResult, DynamoDBRecord } from 'aws-lambda';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { createTables, localTableNames } from '../../../lib/local/tables.js';
@@ -33,6 +32,7 @@ import { collector } from './collector.js';
 import { FaultProxy } from './fault-proxy.js';
 import { storedLeases, violations, type Violations } from './invariants.js';
 import { dropWhenFileEnds } from './scratch-tables.js';
+import { lambdaContext } from '../lambda-context.js';
 
 export const ADMIN = 'arn:aws:iam::123456789012:role/platform-admin';
 export const CI = 'arn:aws:sts::123456789012:assumed-role/ci-deployer/build-1';
@@ -72,20 +72,6 @@ export const harnessRoles = (namespace: string): Record<string, Record<string, u
   },
 });
 
-const lambdaContext = (fn: string): Context => ({
-  awsRequestId: randomUUID(),
-  functionName: `kubelease-${fn}`,
-  functionVersion: '$LATEST',
-  invokedFunctionArn: `arn:aws:lambda:us-east-1:123456789012:function:kubelease-${fn}`,
-  memoryLimitInMB: '512',
-  logGroupName: `/aws/lambda/kubelease-${fn}`,
-  logStreamName: 'reliability',
-  callbackWaitsForEmptyEventLoop: false,
-  getRemainingTimeInMillis: () => 60_000,
-  done: () => undefined,
-  fail: () => undefined,
-  succeed: () => undefined,
-});
 
 const handlers = new Map<FunctionName, ReturnType<typeof httpHandler>>();
 const handlerOf = (fn: FunctionName) => {

@@ -14,7 +14,7 @@ import {
   writeRole,
   type EngineDeps,
 } from '../../../lib/engine/index.js';
-import { memoryDeployment, type RecordingCluster } from './fake-cluster.js';
+import { GEN_ROLE_BODY, memoryDeployment, type RecordingCluster } from './fake-cluster.js';
 import { FAKE_ADMIN as ADMIN, FAKE_CI as CI, FAKE_JWT as JWT } from '../../support/fixtures.js';
 
 const CI_NEXT_RUN = { arn: 'arn:aws:sts::111111111111:assumed-role/ci/run-2' };
@@ -29,7 +29,7 @@ beforeEach(async () => {
     mount: 'c1',
     name: 'gen',
     caller: ADMIN,
-    body: { allowed_kubernetes_namespaces: 'team', generated_role_rules: '{"rules":[{"apiGroups":[""],"resources":["pods"],"verbs":["list"]}]}', allowed_principals: 'arn:aws:iam::111111111111:role/ci' },
+    body: GEN_ROLE_BODY,
   });
   await writeRole(deps, {
     mount: 'c1',

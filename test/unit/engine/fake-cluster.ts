@@ -70,6 +70,9 @@ export class RecordingCluster implements KubeCluster {
 export const factoryOf = (cluster: KubeCluster): KubeClientFactory => ({ forCluster: async (_c: ClusterConfig) => cluster });
 
 
+/** Role `gen` of most engine tests: a generated Role that lists pods in namespace team, for the CI role. */
+export const GEN_ROLE_BODY = { allowed_kubernetes_namespaces: 'team', generated_role_rules: '{"rules":[{"apiGroups":[""],"resources":["pods"],"verbs":["list"]}]}', allowed_principals: 'arn:aws:iam::111111111111:role/ci' };
+
 export type MemoryDeps = EngineDeps & { configs: MemoryConfigStore; roles: MemoryRoleStore; leases: MemoryLeaseStore; clock: FixedClock };
 
 /**

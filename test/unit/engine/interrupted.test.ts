@@ -2,37 +2,17 @@
  * What the reliability suite found in the engine (issue 14): work a fault or a crash cut short
  * is finished by the sweeper, not left until the lease would have expired.
  */
-import { FixedClock, MemoryConfigStore, MemoryLeaseStore, MemoryRoleStore } from '../../../lib/adapters/memory/index.js';
-import { randomIds } from '../../../lib/adapters/random-ids.js';
-import { defaultSettings, deleteConfig, issueCreds, revokeLease, sweep, writeConfig, writeRole, type EngineDeps } from '../../../lib/engine/index.js';
+import { deleteConfig, issueCreds, revokeLease, sweep, writeRole } from '../../../lib/engine/index.js';
 import { failure } from '../../support/failure.js';
-import { factoryOf, RecordingCluster } from './fake-cluster.js';
-
-const ADMIN = { arn: 'arn:aws:iam::111111111111:user/admin' };
-const CI = { arn: 'arn:aws:sts::111111111111:assumed-role/ci/run-1' };
+import { FAKE_ADMIN as ADMIN, FAKE_CI as CI } from '../../support/fixtures.js';
+import { GEN_ROLE_BODY, memoryDeployment, type MemoryDeps, type RecordingCluster } from './fake-cluster.js';
 
 let cluster: RecordingCluster;
-let deps: EngineDeps & { leases: MemoryLeaseStore; clock: FixedClock };
+let deps: MemoryDeps;
 
 beforeEach(async () => {
-  const clock = new FixedClock(new Date('2026-11-25T12:00:00Z'));
-  cluster = new RecordingCluster(() => clock.now().getTime());
-  deps = {
-    configs: new MemoryConfigStore(),
-    roles: new MemoryRoleStore(),
-    leases: new MemoryLeaseStore(),
-    kube: factoryOf(cluster),
-    clock,
-    ids: randomIds,
-    settings: { ...defaultSettings, adminPrincipals: [ADMIN.arn] },
-  };
-  await writeConfig(deps, { mount: 'c1', caller: ADMIN, body: { kubernetes_host: 'https://127.0.0.1:6443', service_account_jwt: 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln' } });
-  await writeRole(deps, {
-    mount: 'c1',
-    name: 'gen',
-    caller: ADMIN,
-    body: { allowed_kubernetes_namespaces: 'team', generated_role_rules: '{"rules":[{"apiGroups":[""],"resources":["pods"],"verbs":["list"]}]}', allowed_principals: 'arn:aws:iam::111111111111:role/ci' },
-  });
+  ({ deps, cluster } = await memoryDeployment());
+  await writeRole(deps, { mount: 'c1', name: 'gen', caller: ADMIN, body: GEN_ROLE_BODY });
 });
 
 const deadline = () => new Date(deps.clock.now().getTime() + 60_000);
@@ -80,7 +60,7 @@ describe('a config delete racing an issuance strands nothing', () => {
   });
 
   test('an issuance that ran between the delete listing the leases and deleting the config is revoked by the delete', async () => {
-    const roles = deps.roles as MemoryRoleStore;
+    const roles = deps.roles;
     const deleteAll = roles.deleteAll.bind(roles);
     let issued: string | undefined;
     roles.deleteAll = async (mount) => {

@@ -66,7 +66,7 @@ test('a refusal is audited and counted by cause; the log line names the field', 
 
 test('an event that never reaches the engine (no IAM identity) is still audited as <fn>.unrouted', async () => {
   const res = await call('roles', { method: 'GET', path: '/v1/c1/roles/deploy', arn: null });
-  expect(res).toEqual({ status: 403, body: { errors: ['request has no IAM identity: sign it with AWS SigV4'] } });
+  expect(res).toEqual({ status: 403, body: { errors: ['Authorization: the request carries no IAM identity; sign it with AWS SigV4'] } });
   expect(audits()).toEqual([expect.objectContaining({ action: 'GET roles.unrouted', outcome: 'denied', detail: '403' })]);
   expect(audits()[0]).not.toHaveProperty('caller');
 });
