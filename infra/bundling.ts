@@ -21,6 +21,12 @@ export const ESM_REQUIRE_BANNER = "import { createRequire as __kl_createRequire 
 
 export const ESBUILD_TARGET = 'node24';
 
+/**
+ * Packages replaced by stubs in every bundle: what a dependency imports but the broker never runs
+ * (see each stub). Absolute paths: esbuild resolves an alias from its working directory.
+ */
+export const BUNDLE_ALIASES: Record<string, string> = { undici: join(HERE, 'bundle-stubs', 'undici.ts') };
+
 /** NodejsFunction bundling (synth-time esbuild). */
 export const NODEJS_BUNDLING: nodejs.BundlingOptions = {
   format: nodejs.OutputFormat.ESM,
@@ -34,6 +40,7 @@ export const NODEJS_BUNDLING: nodejs.BundlingOptions = {
   // Bundle the AWS SDK too: pinned to package-lock.json, and the runtime's copy is not
   // resolvable from ES modules anyway.
   externalModules: [],
+  esbuildArgs: Object.fromEntries(Object.entries(BUNDLE_ALIASES).map(([pkg, stub]) => [`--alias:${pkg}`, stub])),
 };
 
 /**
@@ -67,6 +74,7 @@ export function lambdaEsbuildOptions(entryPoints: Record<string, string>, outdir
     sourcemap: bundling.sourceMap,
     sourcesContent: bundling.sourcesContent,
     external: bundling.externalModules,
+    alias: BUNDLE_ALIASES,
     outExtension: { '.js': '.mjs' },
     entryPoints,
     outdir,

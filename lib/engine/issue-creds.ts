@@ -110,6 +110,7 @@ export async function issueCreds(
 
   let token;
   let leaseWritten = false;
+  let rechecking = false;
   try {
     const [written, created] = await Promise.allSettled([deps.leases.create(lease), createPlanObjects(kube, plan)]);
     leaseWritten = written.status === 'fulfilled';
@@ -124,12 +125,15 @@ export async function issueCreds(
       expirationSeconds: plan.token.expirationSeconds,
       ...(result.anchorSecret ? { boundSecret: result.anchorSecret } : {}),
     });
+    rechecking = true;
     await assertStillIssuable(deps, leaseId, req.mount);
   } catch (err) {
     // Only what this attempt created (all of the plan once createPlanObjects returned): an
     // AlreadyExists must never cost the existing object.
-    // Why, read before the rollback deletes the lease item: a revoke meanwhile explains the failure.
-    const why = await failureOf(deps, req.mount, leaseWritten ? leaseId : undefined, fieldOf(err instanceof PlanExecutionError ? err.cause : err, role, namespace));
+    // Why, read before the rollback deletes the lease item: a revoke meanwhile explains the
+    // failure. The recheck already read both (or could not): its error is the reason.
+    const cause = fieldOf(err instanceof PlanExecutionError ? err.cause : err, role, namespace);
+    const why = rechecking ? err : await failureOf(deps, req.mount, leaseWritten ? leaseId : undefined, cause);
     await rollback(deps, kube, lease, err instanceof PlanExecutionError ? err.created : plan.objects);
     throw why;
   }

@@ -1,0 +1,1 @@
+export const fetch = (...a) => globalThis.fetch(...a);
