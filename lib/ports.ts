@@ -63,7 +63,18 @@ export interface DeleteGuard {
   installation?: string;
 }
 
+/**
+ * An object as a listing saw it: a delete given one skips its own read, judges these labels and
+ * sends this uid as its precondition (a replaced object is then left alone, as after a read).
+ */
+export interface SeenObject {
+  uid: string;
+  labels: Record<string, string>;
+}
+
 export interface ManagedObject extends ObjectRef {
+  /** set by listings (the sweeper passes it to delete as what it saw) */
+  uid?: string;
   labels: Record<string, string>;
   annotations: Record<string, string>;
   /** creationTimestamp; the sweeper leaves young objects alone (issue in flight) */
@@ -98,7 +109,7 @@ export interface KubeCluster {
    * one, not labeled with another installation) is deleted, and exactly the one read (uid
    * precondition); anything else counts as absent, never deleted.
    */
-  delete(ref: ObjectRef, guard: DeleteGuard): Promise<'deleted' | 'absent'>;
+  delete(ref: ObjectRef, guard: DeleteGuard, seen?: SeenObject): Promise<'deleted' | 'absent'>;
   requestToken(spec: {
     namespace: string;
     serviceAccount: string;

@@ -1,8 +1,8 @@
 import { ANNOTATION_EXPIRES_AT, LABEL_INSTALLATION, LABEL_LEASE, LABEL_MOUNT, type Lease } from '../domain/index.js';
-import type { KubeCluster, LeaseQuery, ManagedObject } from '../ports.js';
+import type { KubeCluster, LeaseQuery, ManagedListing, ManagedObject } from '../ports.js';
 import type { EngineDeps } from './deps.js';
 import { epochSeconds } from './deps.js';
-import { deletePlanObjects } from './executor.js';
+import { deletePlanObjects, type SeenLookup } from './executor.js';
 import { forEachBounded } from './bounded.js';
 import { endLease } from './leases.js';
 
@@ -28,9 +28,11 @@ export interface SweepReport {
 }
 
 /**
- * Two passes per cluster: leases whose expiry passed but whose item lingers (DynamoDB TTL runs
- * late), then orphans: labeled objects whose expires-at passed or whose lease item is gone.
- * Only this installation's objects are judged by their lease (see isOrphan).
+ * Per cluster, one listing of the managed objects, then: leases whose expiry passed but whose
+ * item lingers (DynamoDB TTL runs late), revokes cut short, then orphans: labeled objects whose
+ * expires-at passed or whose lease item is gone. Only this installation's objects are judged by
+ * their lease (see isOrphan). Deletes of listed objects send the uid the listing saw as their
+ * precondition instead of reading each object first (one call per object at scale, not two).
  */
 export async function sweep(deps: EngineDeps, opts: { deadline: Date; concurrency?: number }): Promise<SweepReport> {
   const report: SweepReport = {
@@ -68,11 +70,16 @@ export async function sweep(deps: EngineDeps, opts: { deadline: Date; concurrenc
       const unreadable = new Map<string, { hash?: string; problems: string[] }>();
       const onUnreadable = (item: { lease_id: string; lease_hash?: string }, problems: string[]) =>
         unreadable.set(item.lease_id, { ...(item.lease_hash ? { hash: item.lease_hash } : {}), problems });
+      const listing = await kube.listManaged();
+      const seen = seenIn(listing);
+      /** leases this run ended: their listed objects are gone, not orphans */
+      const ended = new Set<string>();
       const expired = await deps.leases.listByMount(mount, { expiredBefore: now, onUnreadable });
       await forEachBounded(expired, limit, timeLeft, async (lease) => {
         try {
           // read the result first: `report.x += await …` would add to a stale value (lost updates)
-          const { deleted } = await endLease(deps, kube, lease);
+          const { deleted } = await endLease(deps, kube, lease, seen);
+          ended.add(lease.lease_hash);
           report.objectsDeleted += deleted;
           report.expiredLeases++;
           report.maxExpiryLagSeconds = Math.max(report.maxExpiryLagSeconds, now - lease.expires_at);
@@ -80,8 +87,8 @@ export async function sweep(deps: EngineDeps, opts: { deadline: Date; concurrenc
           report.failures.push(`${lease.lease_id}: ${describe(err)}`);
         }
       });
-      await finishRevokes(deps, kube, mount, new Set(expired.map((l) => l.lease_id)), onUnreadable, report, limit, timeLeft);
-      await removeOrphans(deps, kube, { mount, installation, onUnreadable, unreadable }, report, limit, timeLeft);
+      await finishRevokes(deps, kube, { mount, seen, ended }, new Set(expired.map((l) => l.lease_id)), onUnreadable, report, limit, timeLeft);
+      await removeOrphans(deps, kube, { mount, installation, onUnreadable, unreadable, listing, seen, ended }, report, limit, timeLeft);
       for (const [leaseId, { problems }] of unreadable) report.failures.push(`${leaseId}: unreadable lease item, left alone: ${problems.join('; ')}`);
     } catch (err) {
       report.failures.push(`${mount}: ${describe(err)}`);
@@ -97,10 +104,20 @@ export async function sweep(deps: EngineDeps, opts: { deadline: Date; concurrenc
  * asked for the token to die, so it is finished now rather than when the lease would expire.
  * endLease is idempotent: a revoke still in flight and this run both get a clean result.
  */
+/** what the listing saw of each object, by kind, namespace and name */
+function seenIn(listing: readonly ManagedObject[]): SeenLookup {
+  const key = (o: { kind: string; namespace?: string; name: string }) => `${o.kind}/${o.namespace ?? ''}/${o.name}`;
+  const byKey = new Map(listing.map((o) => [key(o), o]));
+  return (ref) => {
+    const o = byKey.get(key(ref));
+    return o?.uid ? { uid: o.uid, labels: o.labels } : undefined;
+  };
+}
+
 async function finishRevokes(
   deps: EngineDeps,
   kube: KubeCluster,
-  mount: string,
+  { mount, seen, ended }: { mount: string; seen: SeenLookup; ended: Set<string> },
   done: Set<string>,
   onUnreadable: NonNullable<LeaseQuery['onUnreadable']>,
   report: SweepReport,
@@ -110,7 +127,8 @@ async function finishRevokes(
   const interrupted = (await deps.leases.listByMount(mount, { onUnreadable })).filter((l) => l.status === 'revoking' && !done.has(l.lease_id));
   await forEachBounded(interrupted, limit, timeLeft, async (lease) => {
     try {
-      const { deleted } = await endLease(deps, kube, lease);
+      const { deleted } = await endLease(deps, kube, lease, seen);
+      ended.add(lease.lease_hash);
       report.objectsDeleted += deleted;
       report.revokesFinished++;
     } catch (err) {
@@ -128,14 +146,18 @@ async function removeOrphans(
     onUnreadable: NonNullable<LeaseQuery['onUnreadable']>;
     /** unreadable items by lease id: their objects may be live, so they are not orphans */
     unreadable: Map<string, { hash?: string }>;
+    /** taken before the leases below were read: an object listed with a lease read later is that lease's */
+    listing: ManagedListing;
+    seen: SeenLookup;
+    ended: Set<string>;
   },
   report: SweepReport,
   limit: number,
   timeLeft: () => boolean,
 ): Promise<void> {
   const now = epochSeconds(deps.clock.now());
-  const listing = await kube.listManaged();
-  const objects = listing.filter((o) => (o.labels[LABEL_MOUNT] ?? scope.mount) === scope.mount);
+  const { listing, seen } = scope;
+  const objects = listing.filter((o) => (o.labels[LABEL_MOUNT] ?? scope.mount) === scope.mount && !scope.ended.has(o.labels[LABEL_LEASE] ?? ''));
   const live = new Map<string, Lease>();
   for (const lease of await deps.leases.listByMount(scope.mount, { onUnreadable: scope.onUnreadable })) live.set(lease.lease_hash, lease);
   const unreadableHashes = new Set([...scope.unreadable.values()].map((u) => u.hash));
@@ -145,7 +167,7 @@ async function removeOrphans(
   const incomplete = incompleteLeases([...live.values()], objects, { now, graceSeconds: deps.settings.pendingGraceSeconds, unlisted: listing.skippedKinds ?? [] });
   await forEachBounded(incomplete, limit, timeLeft, async (lease) => {
     try {
-      const { deleted } = await endLease(deps, kube, lease);
+      const { deleted } = await endLease(deps, kube, lease, seen);
       report.objectsDeleted += deleted;
       report.incompleteLeases++;
     } catch (err) {
@@ -155,7 +177,7 @@ async function removeOrphans(
   await forEachBounded(orphans, limit, timeLeft, async (o) => {
     try {
       const guard = { leaseHash: o.labels[LABEL_LEASE] ?? '', ...(scope.installation ? { installation: scope.installation } : {}) };
-      const deleted = await deletePlanObjects(kube, [o], guard);
+      const deleted = await deletePlanObjects(kube, [o], guard, seen);
       report.orphansRemoved += deleted.length;
     } catch (err) {
       report.failures.push(`${o.kind} ${o.namespace ?? ''}/${o.name}: ${describe(err)}`);

@@ -70,7 +70,7 @@ export function withCrashPoints(deps: EngineDeps, value: string | undefined, cra
     const c: KubeCluster = Object.create(cluster) as KubeCluster;
     c.create = (obj, owner) => after(`kube.create.${obj.kind}`, cluster.create(obj, owner));
     c.requestToken = (s) => after('kube.token', cluster.requestToken(s));
-    c.delete = (ref, guard) => after((r: 'deleted' | 'absent') => (r === 'deleted' ? `kube.delete.${ref.kind}` : undefined), cluster.delete(ref, guard));
+    c.delete = (ref, guard, seen) => after((r: 'deleted' | 'absent') => (r === 'deleted' ? `kube.delete.${ref.kind}` : undefined), cluster.delete(ref, guard, seen));
     return c;
   };
   const kube: KubeClientFactory = { forCluster: async (config) => wrap(await deps.kube.forCluster(config)) };

@@ -21,7 +21,7 @@ import { RbacAuthorizationV1ApiRequestFactory, RbacAuthorizationV1ApiResponsePro
 import type { Configuration } from '@kubernetes/client-node/dist/gen/configuration.js';
 import type { HttpInfo, RequestContext, ResponseContext } from '@kubernetes/client-node/dist/gen/http/http.js';
 import { ServerConfiguration } from '@kubernetes/client-node/dist/gen/servers.js';
-import type { AccessCheck, DeleteGuard, IssuedToken, KubeCluster, ManagedListing, ManagedObject } from '../../ports.js';
+import type { AccessCheck, DeleteGuard, IssuedToken, KubeCluster, ManagedListing, ManagedObject, SeenObject } from '../../ports.js';
 import { cloneRule, type ObjectRef, type PlanKind, type PlanObject, type PolicyRule } from '../../domain/plan.js';
 import { KubeleaseError } from '../../domain/errors.js';
 import { LABEL_INSTALLATION, LABEL_LEASE, MANAGED_LABEL_SELECTOR } from '../../domain/labels.js';
@@ -305,11 +305,11 @@ export class ClientNodeCluster implements KubeCluster {
   /**
    * Only an object labeled with the guard's lease (and not with another installation) is
    * deleted, and exactly the one that was read (uid precondition): a name collision never deletes
-   * an object kubelease does not own.
+   * an object kubelease does not own. With `seen` (what a listing saw), that is the object read.
    */
-  async delete(ref: ObjectRef, guard: DeleteGuard): Promise<'deleted' | 'absent'> {
+  async delete(ref: ObjectRef, guard: DeleteGuard, seen?: SeenObject): Promise<'deleted' | 'absent'> {
     const namespace = ClientNodeCluster.namespaceOf(ref);
-    const current = await this.readObject(ref);
+    const current = seen ? { metadata: { uid: seen.uid, labels: seen.labels } } : await this.readObject(ref);
     const labels = current?.metadata?.labels ?? {};
     const uid = current?.metadata?.uid;
     const otherInstallation = guard.installation !== undefined && labels[LABEL_INSTALLATION] !== undefined && labels[LABEL_INSTALLATION] !== guard.installation;
@@ -445,6 +445,7 @@ export class ClientNodeCluster implements KubeCluster {
             kind,
             ...(m.namespace ? { namespace: m.namespace } : {}),
             name: m.name,
+            ...(m.uid ? { uid: m.uid } : {}),
             labels: { ...(m.labels ?? {}) },
             annotations: { ...(m.annotations ?? {}) },
             ...(m.creationTimestamp ? { createdAt: new Date(m.creationTimestamp) } : {}),
