@@ -15,7 +15,7 @@ export const parts = [
   // pure: zod and yaml, and node:crypto's SHA-256 for lease hashes
   { type: 'domain', pattern: 'lib/domain/**', imports: [], packages: ['zod', 'yaml'], node: ['crypto'] },
   { type: 'ports', pattern: 'lib/ports.ts', imports: ['domain'], packages: [], node: [] },
-  { type: 'engine', pattern: 'lib/engine/**', imports: ['domain', 'ports'], packages: [], node: [] },
+  { type: 'engine', pattern: 'lib/engine/**', imports: ['domain', 'ports'], packages: ['p-limit'], node: [] },
   // facts the construct and the runtime share: table shapes, the route table, metric names
   { type: 'shared', pattern: ['lib/tables.ts', 'lib/http/routes.ts', 'lib/lambda/metric-names.ts'], imports: [], packages: [], node: [] },
   // test doubles of the ports: never in a Lambda bundle

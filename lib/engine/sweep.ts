@@ -1,3 +1,4 @@
+import pLimit from 'p-limit';
 import { ANNOTATION_EXPIRES_AT, LABEL_INSTALLATION, LABEL_LEASE, LABEL_MOUNT, type Lease } from '../domain/index.js';
 import type { KubeCluster, LeaseQuery, ManagedListing, ManagedObject } from '../ports.js';
 import type { EngineDeps } from './deps.js';
@@ -75,18 +76,7 @@ export async function sweep(deps: EngineDeps, opts: { deadline: Date; concurrenc
       /** leases this run ended: their listed objects are gone, not orphans */
       const ended = new Set<string>();
       const expired = await deps.leases.listByMount(mount, { expiredBefore: now, onUnreadable });
-      await forEachBounded(expired, limit, timeLeft, async (lease) => {
-        try {
-          // read the result first: `report.x += await …` would add to a stale value (lost updates)
-          const { deleted } = await endLease(deps, kube, lease, seen);
-          ended.add(lease.lease_hash);
-          report.objectsDeleted += deleted;
-          report.expiredLeases++;
-          report.maxExpiryLagSeconds = Math.max(report.maxExpiryLagSeconds, now - lease.expires_at);
-        } catch (err) {
-          report.failures.push(`${lease.lease_id}: ${describe(err)}`);
-        }
-      });
+      await endExpired(deps, kube, expired, { seen, ended, now }, report, limit, timeLeft);
       await finishRevokes(deps, kube, { mount, seen, ended }, new Set(expired.map((l) => l.lease_id)), onUnreadable, report, limit, timeLeft);
       await removeOrphans(deps, kube, { mount, installation, onUnreadable, unreadable, listing, seen, ended }, report, limit, timeLeft);
       for (const [leaseId, { problems }] of unreadable) report.failures.push(`${leaseId}: unreadable lease item, left alone: ${problems.join('; ')}`);
@@ -104,8 +94,50 @@ export async function sweep(deps: EngineDeps, opts: { deadline: Date; concurrenc
  * asked for the token to die, so it is finished now rather than when the lease would expire.
  * endLease is idempotent: a revoke still in flight and this run both get a clean result.
  */
+/**
+ * Expired leases: no issuance runs for them and their token is dead or dying, so unlike a revoke
+ * there is nothing to mark first (one write per lease saved). Each lease's objects are deleted
+ * in its slot; its item is deleted once they are gone, off the slot (bounded the same), so the
+ * next lease's deletes do not wait for DynamoDB. A run cut short leaves the item: the next one
+ * finds the lease again, its objects already absent.
+ */
+async function endExpired(
+  deps: EngineDeps,
+  kube: KubeCluster,
+  expired: Lease[],
+  { seen, ended, now }: { seen: SeenLookup; ended: Set<string>; now: number },
+  report: SweepReport,
+  limit: number,
+  timeLeft: () => boolean,
+): Promise<void> {
+  const itemDeletes = pLimit(limit);
+  const pending: Promise<void>[] = [];
+  await forEachBounded(expired, limit, timeLeft, async (lease) => {
+    try {
+      const deleted = await deletePlanObjects(kube, lease.plan.objects, { leaseHash: lease.lease_hash }, seen);
+      ended.add(lease.lease_hash);
+      // read the result first: `report.x += await …` would add to a stale value (lost updates)
+      report.objectsDeleted += deleted.length;
+      pending.push(
+        itemDeletes(async () => {
+          try {
+            await deps.leases.delete(lease.lease_id);
+            report.expiredLeases++;
+            report.maxExpiryLagSeconds = Math.max(report.maxExpiryLagSeconds, now - lease.expires_at);
+          } catch (err) {
+            report.failures.push(`${lease.lease_id}: ${describe(err)}`);
+          }
+        }),
+      );
+    } catch (err) {
+      report.failures.push(`${lease.lease_id}: ${describe(err)}`);
+    }
+  });
+  await Promise.all(pending);
+}
+
 /** what the listing saw of each object, by kind, namespace and name */
-function seenIn(listing: readonly ManagedObject[]): SeenLookup {
+export function seenIn(listing: readonly ManagedObject[]): SeenLookup {
   const key = (o: { kind: string; namespace?: string; name: string }) => `${o.kind}/${o.namespace ?? ''}/${o.name}`;
   const byKey = new Map(listing.map((o) => [key(o), o]));
   return (ref) => {

@@ -1,1 +1,0 @@
-export const fetch = (...a) => globalThis.fetch(...a);
