@@ -15,7 +15,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { TABLE_ENV } from '../lib/tables.js';
 import type { BrokerTables } from './broker-tables.js';
-import { NODEJS_BUNDLING, PACKAGE_ROOT, prebuiltBundle } from './bundling.js';
+import { NODEJS_BUNDLING, PACKAGE_ROOT, lambdaEnvironmentNodeOptions, prebuiltBundle } from './bundling.js';
 import { BROKER_FUNCTIONS, type BrokerFunction, type ResolvedBrokerProps } from './props.js';
 
 export { BROKER_FUNCTIONS, type BrokerFunction } from './props.js';
@@ -47,8 +47,9 @@ export interface BrokerFunctionsProps {
 }
 
 export function createFunctions(scope: Construct, { props, roles, key, tables, securityGroups }: BrokerFunctionsProps): BrokerFunctions {
+  const nodeOptions = lambdaEnvironmentNodeOptions(props.sourceMaps);
   const environment: Record<string, string> = {
-    NODE_OPTIONS: '--enable-source-maps',
+    ...(nodeOptions ? { NODE_OPTIONS: nodeOptions } : {}),
     POWERTOOLS_SERVICE_NAME: 'kubelease',
     POWERTOOLS_METRICS_NAMESPACE: props.metricsNamespace,
     // lib/lambda/tracing.ts loads the tracer only when this is "true": off costs nothing
@@ -61,6 +62,7 @@ export function createFunctions(scope: Construct, { props, roles, key, tables, s
     [TABLE_ENV.leases]: tables.leases.tableName,
     ...(props.pendingGraceSeconds !== undefined ? { KUBELEASE_PENDING_GRACE_SECONDS: String(props.pendingGraceSeconds) } : {}),
     ...(props.orphanGraceSeconds !== undefined ? { KUBELEASE_ORPHAN_GRACE_SECONDS: String(props.orphanGraceSeconds) } : {}),
+    ...(props.readCacheSeconds !== undefined ? { KUBELEASE_CACHE_SECONDS: String(props.readCacheSeconds) } : {}),
   };
   const functions = {} as BrokerFunctions;
   for (const fn of BROKER_FUNCTIONS) {

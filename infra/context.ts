@@ -45,6 +45,8 @@ export const CONTEXT_KEYS = [
   'metricsNamespace',
   'pendingGraceSeconds',
   'orphanGraceSeconds',
+  'readCacheSeconds',
+  'sourceMaps',
   'assumableRoleArns',
   'executionRoles',
 ] as const;
@@ -164,6 +166,8 @@ export function stackPropsFromContext(get: ContextReader): ContextStackProps {
     metricsNamespace: str('metricsNamespace'),
     pendingGraceSeconds: num('pendingGraceSeconds'),
     orphanGraceSeconds: num('orphanGraceSeconds'),
+    readCacheSeconds: num('readCacheSeconds'),
+    sourceMaps: bool('sourceMaps'),
     assumableRoleArns: list('assumableRoleArns'),
     executionRoles,
   };

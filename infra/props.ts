@@ -10,7 +10,7 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as route53 from 'aws-cdk-lib/aws-route53';
 import type * as sns from 'aws-cdk-lib/aws-sns';
-import { z } from 'zod';
+import * as z from 'zod';
 import { adminPrincipalProblem } from '../lib/domain/principals.js';
 import type { FunctionName } from '../lib/http/routes.js';
 
@@ -96,10 +96,17 @@ export interface KubeleaseBrokerProps {
   dashboard?: boolean;
   /** CloudWatch namespace of the broker's own metrics. Default `Kubelease/<stack name>` (one per deployment). */
   metricsNamespace?: string;
-  /** Seconds a pending lease (issuance in flight) lives before TTL/sweeper reclaim it. Default: the engine's (900). */
+  /** Seconds after issue a lease whose objects are not all there (an issuance that died half-way) is left alone before the sweeper ends it. Default: the engine's (900). */
   pendingGraceSeconds?: number;
   /** Seconds a labeled object without a live lease is left alone by the sweeper. Default: the engine's (300). */
   orphanGraceSeconds?: number;
+  /**
+   * Seconds a warm function serves config and roles from memory (docs/deploy.md, "Propagation
+   * delay"); 0 turns the cache off. Default 5.
+   */
+  readCacheSeconds?: number;
+  /** `NODE_OPTIONS=--enable-source-maps` on every function: source-mapped stack traces, slower cold starts. Default false. */
+  sourceMaps?: boolean;
   /**
    * Role ARNs (patterns allowed) that EKS configs may name as `role_arn` beyond the broker's own,
    * e.g. a role in another account that the target cluster maps. Default: none.
@@ -165,6 +172,8 @@ export interface ResolvedBrokerProps
   alarmThresholds: Required<BrokerAlarmThresholds>;
   pendingGraceSeconds: number | undefined;
   orphanGraceSeconds: number | undefined;
+  readCacheSeconds: number | undefined;
+  sourceMaps: boolean;
   assumableRoleArns: string[];
   functionsDir: string | undefined;
 }
@@ -252,6 +261,8 @@ const schema = z.object({
   metricsNamespace: matching(NAMESPACE, 'must be a CloudWatch namespace (letters, digits, . _ - / # : space; not AWS/...)').optional(),
   pendingGraceSeconds: positiveInt('pendingGraceSeconds').optional(),
   orphanGraceSeconds: positiveInt('orphanGraceSeconds').optional(),
+  readCacheSeconds: z.number().int('readCacheSeconds must be a whole number').min(0, 'readCacheSeconds must be ≥ 0').max(300, 'readCacheSeconds must be ≤ 300').optional(),
+  sourceMaps: z.boolean().optional(),
   assumableRoleArns: z.array(matching(ROLE_ARN, 'must be an IAM role ARN (pattern), e.g. arn:aws:iam::123456789012:role/kubelease-*')).optional(),
   executionRoles: z.enum(['shared', 'per-function'], { message: 'must be "shared" or "per-function"' }).optional(),
   functionsDir: z.string().min(1).optional(),
@@ -311,6 +322,8 @@ export function resolveBrokerProps(props: KubeleaseBrokerProps, where: { path: s
     metricsNamespace: props.metricsNamespace ?? `Kubelease/${where.stackName}`,
     pendingGraceSeconds: props.pendingGraceSeconds,
     orphanGraceSeconds: props.orphanGraceSeconds,
+    readCacheSeconds: props.readCacheSeconds,
+    sourceMaps: props.sourceMaps ?? false,
     assumableRoleArns: props.assumableRoleArns ?? [],
     executionRoles: props.executionRoles ?? d.executionRoles,
     functionsDir: props.functionsDir,

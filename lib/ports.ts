@@ -1,6 +1,6 @@
 /** Ports the engine talks through. Adapters implement them; unit tests use in-memory fakes. */
 import type { ClusterConfig, Lease, LeaseStatus } from './domain/types.js';
-import type { ObjectRef, PlanObject } from './domain/plan.js';
+import type { ObjectRef, PlanKind, PlanObject } from './domain/plan.js';
 
 export interface ConfigStore {
   get(mount: string): Promise<ClusterConfig | undefined>;
@@ -63,12 +63,26 @@ export interface DeleteGuard {
   installation?: string;
 }
 
+/**
+ * An object as a listing saw it: a delete given one skips its own read, judges these labels and
+ * sends this uid as its precondition (a replaced object is then left alone, as after a read).
+ */
+export interface SeenObject {
+  uid: string;
+  labels: Record<string, string>;
+}
+
 export interface ManagedObject extends ObjectRef {
+  /** set by listings (the sweeper passes it to delete as what it saw) */
+  uid?: string;
   labels: Record<string, string>;
   annotations: Record<string, string>;
   /** creationTimestamp; the sweeper leaves young objects alone (issue in flight) */
   createdAt?: Date;
 }
+
+/** What listManaged found; `skippedKinds`: kinds the broker may not list (absent from the array). */
+export type ManagedListing = ManagedObject[] & { skippedKinds?: readonly PlanKind[] };
 
 export interface IssuedToken {
   token: string;
@@ -95,7 +109,7 @@ export interface KubeCluster {
    * one, not labeled with another installation) is deleted, and exactly the one read (uid
    * precondition); anything else counts as absent, never deleted.
    */
-  delete(ref: ObjectRef, guard: DeleteGuard): Promise<'deleted' | 'absent'>;
+  delete(ref: ObjectRef, guard: DeleteGuard, seen?: SeenObject): Promise<'deleted' | 'absent'>;
   requestToken(spec: {
     namespace: string;
     serviceAccount: string;
@@ -107,7 +121,7 @@ export interface KubeCluster {
   serviceAccountExists(namespace: string, name: string): Promise<boolean>;
   roleExists(kind: 'Role' | 'ClusterRole', name: string, namespace?: string): Promise<boolean>;
   /** every object labeled app.kubernetes.io/managed-by=kubelease, all namespaces */
-  listManaged(): Promise<ManagedObject[]>;
+  listManaged(): Promise<ManagedListing>;
   /** SelfSubjectAccessReview for each check, as the broker */
   canI(checks: Omit<AccessCheck, 'allowed' | 'reason'>[]): Promise<AccessCheck[]>;
 }

@@ -14,7 +14,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import { BROKER_FUNCTIONS } from '../infra/props.js';
-import { ESM_REQUIRE_BANNER, NODEJS_BUNDLING } from '../infra/bundling.js';
+import { lambdaEsbuildOptions } from '../infra/bundling.js';
 
 const root = join(import.meta.dirname, '..');
 const dist = join(root, 'dist');
@@ -29,22 +29,10 @@ if (tsc.status !== 0) {
   process.exit(tsc.status ?? 1);
 }
 
-// NodejsFunction's bundling options, spelled as esbuild's (infra/bundling.ts)
-const b = NODEJS_BUNDLING;
-await build({
-  bundle: true,
-  format: 'esm',
-  platform: 'node',
-  target: b.target,
-  mainFields: b.mainFields,
-  banner: { js: ESM_REQUIRE_BANNER },
-  minify: b.minify,
-  sourcemap: b.sourceMap,
-  sourcesContent: b.sourcesContent,
-  external: b.externalModules,
-  outExtension: { '.js': '.mjs' },
-  entryPoints: Object.fromEntries(BROKER_FUNCTIONS.map((fn) => [`${fn}/index`, join(root, 'functions', `${fn}.ts`)])),
-  outdir: join(dist, 'lambda'),
-  logLevel: 'warning',
-});
+await build(
+  lambdaEsbuildOptions(
+    Object.fromEntries(BROKER_FUNCTIONS.map((fn) => [`${fn}/index`, join(root, 'functions', `${fn}.ts`)])),
+    join(dist, 'lambda'),
+  ),
+);
 process.stderr.write(`build-package: dist/ built in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);

@@ -9,7 +9,7 @@
  * external_id with its role_arn. `kubernetes_host` is always
  * required (the broker does not call eks:DescribeCluster).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { invalid } from './errors.js';
 import { parseBool, quote, trimmedString as str } from './describe.js';
 import { checkMountName, isAwsRegion, isIamRoleArn } from './names.js';

@@ -1,5 +1,5 @@
 /** The creds request body: kubernetes_namespace, cluster_role_binding, ttl, audiences. */
-import { z } from 'zod';
+import * as z from 'zod';
 import { invalid } from './errors.js';
 import { parseBool, parseCommaList, typeName } from './describe.js';
 import { parseTtl } from './duration.js';

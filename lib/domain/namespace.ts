@@ -44,6 +44,11 @@ export function namespaceAllowedBySelector(role: NsRole, labels: Readonly<Record
   return role.namespace_selector !== undefined && labels !== undefined && matchesSelector(role.namespace_selector, labels);
 }
 
+/** Whether the engine must read the namespace's labels to decide (list says no, a selector exists). */
+export function needsNamespaceLabels(role: NsRole, namespace: string): boolean {
+  return !namespaceAllowedByList(role, namespace) && role.namespace_selector !== undefined;
+}
+
 /**
  * List OR selector. Returns true when allowed; otherwise throws `invalid` (400, as Vault) whose
  * message says which namespaces / selector the role allows. `labels` are the namespace's labels

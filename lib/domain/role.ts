@@ -6,7 +6,7 @@
  * clears it back to its default. Switching mode needs the old mode field cleared with "" in the
  * same request — kubelease never guesses which of two mode fields you meant.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { KubeleaseError, invalid, unprocessable } from './errors.js';
 import { isPlainObject, parseBool, parseCommaList, quote, trimmedString as str, typeName, uniqueSorted } from './describe.js';
 import { formatDuration, parseTtl } from './duration.js';

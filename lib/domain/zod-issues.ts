@@ -3,7 +3,7 @@
  * checked by the parsers in this folder, which produce field-named messages. This module maps
  * zod issues to those messages — one message per issue, never a raw zod dump.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { KubeleaseError, invalid } from './errors.js';
 
 /** Marks an issue whose message already names its field. */

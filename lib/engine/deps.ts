@@ -3,7 +3,7 @@ import type { Audit, Clock, ConfigStore, Ids, KubeClientFactory, LeaseStore, Rol
 export interface EngineSettings {
   /** IAM ARNs or patterns allowed to administer config and roles */
   adminPrincipals: string[];
-  /** pending leases live this long before TTL/sweep may clean them up (s) */
+  /** a lease whose objects are not all there this long after issue (s) is an issuance that died: the sweeper ends it */
   pendingGraceSeconds: number;
   /** orphaned labeled objects younger than this are left alone by the sweeper (s) */
   orphanGraceSeconds: number;

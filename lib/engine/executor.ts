@@ -4,7 +4,7 @@
  * their uid; everything else is created in parallel. Deletion runs in deletionOrder groups.
  */
 import { deletionOrder, type ObjectRef, type Plan, type PlanObject } from '../domain/plan.js';
-import type { DeleteGuard, KubeCluster } from '../ports.js';
+import type { DeleteGuard, KubeCluster, SeenObject } from '../ports.js';
 
 const isOwner = (o: PlanObject) => o.kind === 'ServiceAccount' || o.kind === 'Secret';
 
@@ -46,15 +46,18 @@ export async function createPlanObjects(kube: KubeCluster, plan: Plan): Promise<
   return result;
 }
 
+/** what a listing saw of an object (the sweeper's), so that its delete needs no read of its own */
+export type SeenLookup = (ref: ObjectRef) => SeenObject | undefined;
+
 /**
  * Deletes objects in dependency order, each only if it still carries the guard's lease label (and
- * is exactly the object read: uid precondition); 404 counts as done. Returns what was deleted.
+ * is exactly the object read, or `seen`: uid precondition); 404 counts as done. Returns what was deleted.
  */
-export async function deletePlanObjects(kube: KubeCluster, objects: readonly ObjectRef[], guard: DeleteGuard): Promise<ObjectRef[]> {
+export async function deletePlanObjects(kube: KubeCluster, objects: readonly ObjectRef[], guard: DeleteGuard, seen?: SeenLookup): Promise<ObjectRef[]> {
   const deleted: ObjectRef[] = [];
   const errors: unknown[] = [];
   for (const group of deletionOrder(objects)) {
-    const outcomes = await Promise.allSettled(group.map((ref) => kube.delete(ref, guard)));
+    const outcomes = await Promise.allSettled(group.map((ref) => kube.delete(ref, guard, seen?.(ref))));
     outcomes.forEach((r, i) => {
       if (r.status === 'rejected') errors.push(r.reason);
       else if (r.value === 'deleted') deleted.push(group[i] as ObjectRef);

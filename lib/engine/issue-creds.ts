@@ -5,7 +5,10 @@ import {
   chooseNamespace,
   displayNameFromArn,
   invalid,
+  isKubeleaseError,
   leaseHash,
+  namespaceAllowed,
+  needsNamespaceLabels,
   notFound,
   newLeaseId,
   parseCredsRequest,
@@ -58,10 +61,13 @@ export async function issueCreds(
   checkRequestedAudiences(role, creds.audiences);
   const { config, kube } = await loadCluster(deps, req.mount);
   const namespace = chooseNamespace(role, creds.kubernetes_namespace);
-  await assertNamespaceAllowed(kube, role, namespace);
+  // a namespace allowed by name needs no read: a missing one is the create's 404 (see fieldOf)
+  if (needsNamespaceLabels(role, namespace)) await assertNamespaceAllowed(kube, role, namespace);
+  else namespaceAllowed(role, namespace, undefined);
   const { ttl, warnings } = resolveRoleTtl(creds.ttl, role);
   const audiences = resolveAudiences(creds.audiences, role);
-  await assertReferencedObjectsExist(kube, role, namespace);
+  // a binding to a missing role would be created without complaint: the one pre-check no create answers
+  await assertBoundRoleExists(kube, role, namespace);
 
   const installation = await deps.configs.installationId();
   const now = deps.clock.now();
@@ -72,6 +78,7 @@ export async function issueCreds(
     { RoleName: role.name, Mount: req.mount, DisplayName: displayNameFromArn(req.caller.arn), Namespace: namespace, now },
     deps.ids.random,
   );
+  const expiresAt = new Date(now.getTime() + ttl * 1000);
   const plan = buildPlan({
     mount: req.mount,
     role,
@@ -82,8 +89,11 @@ export async function issueCreds(
     leaseHash: hash,
     ...(installation ? { installation } : {}),
     generatedName,
-    expiresAt: new Date(now.getTime() + ttl * 1000),
+    expiresAt,
   });
+  // Written once, with its final expiry, while the objects are created: every object is covered
+  // by a lease that ends (revoke, TTL → expire, sweep), and no token exists before the item does.
+  // A crash mid-way leaves an incomplete lease the sweeper ends after pendingGraceSeconds (sweep.ts).
   const lease: Lease = {
     lease_id: leaseId,
     lease_hash: hash,
@@ -91,17 +101,22 @@ export async function issueCreds(
     role: role.name,
     namespace,
     caller_arn: req.caller.arn,
-    status: 'pending',
+    status: 'active',
     issued_at: epochSeconds(now),
-    expires_at: epochSeconds(now) + deps.settings.pendingGraceSeconds,
+    expires_at: epochSeconds(expiresAt),
     plan: toStoredPlan(plan),
     service_account_name: plan.token.serviceAccount.name,
   };
-  await deps.leases.create(lease);
 
   let token;
+  let leaseWritten = false;
+  let rechecking = false;
   try {
-    const result = await createPlanObjects(kube, plan);
+    const [written, created] = await Promise.allSettled([deps.leases.create(lease), createPlanObjects(kube, plan)]);
+    leaseWritten = written.status === 'fulfilled';
+    if (created.status === 'rejected') throw created.reason;
+    if (written.status === 'rejected') throw new PlanExecutionError(written.reason, plan.objects);
+    const result = created.value;
     if (plan.token.boundSecret && !result.anchorSecret) throw upstream('anchor Secret was not created');
     token = await kube.requestToken({
       namespace: plan.token.serviceAccount.namespace,
@@ -110,33 +125,37 @@ export async function issueCreds(
       expirationSeconds: plan.token.expirationSeconds,
       ...(result.anchorSecret ? { boundSecret: result.anchorSecret } : {}),
     });
+    rechecking = true;
+    await assertStillIssuable(deps, leaseId, req.mount);
   } catch (err) {
     // Only what this attempt created (all of the plan once createPlanObjects returned): an
     // AlreadyExists must never cost the existing object.
+    // Why, read before the rollback deletes the lease item: a revoke meanwhile explains the
+    // failure. The recheck already read both (or could not): its error is the reason.
+    const cause = fieldOf(err instanceof PlanExecutionError ? err.cause : err, role, namespace);
+    const why = rechecking ? err : await failureOf(deps, req.mount, leaseWritten ? leaseId : undefined, cause);
     await rollback(deps, kube, lease, err instanceof PlanExecutionError ? err.created : plan.objects);
-    throw await failureOf(deps, req.mount, err instanceof PlanExecutionError ? err.cause : err);
+    throw why;
   }
 
-  const expiresAt = epochSeconds(token.expiresAt);
-  const activated = await deps.leases.transition(leaseId, ['pending'], { status: 'active', expires_at: expiresAt });
-  if (!activated) {
-    // The sweeper or TTL took the pending record; the token must not outlive its lease.
-    await rollback(deps, kube, lease, plan.objects);
-    throw await failureOf(deps, req.mount, upstream('the lease was expired while the token was being issued; try again'));
-  }
-  // A config delete that listed the mount's leases before this one was written cannot have
-  // revoked it; it lists them once more after deleting the config (deleteConfig), so a lease is
-  // either seen there or sees the config gone here. Must stay a consistent read (no cache).
-  if (!(await deps.configs.exists(req.mount))) {
-    await rollback(deps, kube, lease, plan.objects);
-    throw mountDeleted(req.mount);
+  // The apiserver may cap the expiry (--service-account-max-token-expiration): the lease follows
+  // the token. The usual case (the expiry asked for) needs no second write.
+  let leaseExpiry = lease.expires_at;
+  const tokenExpiry = epochSeconds(token.expiresAt);
+  if (Math.abs(tokenExpiry - leaseExpiry) > EXPIRY_SLACK_SECONDS) {
+    if (!(await deps.leases.transition(leaseId, ['active'], { expires_at: tokenExpiry }))) {
+      const why = await failureOf(deps, req.mount, undefined, leaseEnded());
+      await rollback(deps, kube, lease, plan.objects);
+      throw why;
+    }
+    leaseExpiry = tokenExpiry;
   }
   const allWarnings = [...warnings];
   if (roleMode(role) === 'existing_service_account' && !role.revocable) allWarnings.push(NOT_REVOCABLE_WARNING);
   return {
-    lease: { ...lease, status: 'active', expires_at: expiresAt },
+    lease: { ...lease, expires_at: leaseExpiry },
     mode: roleMode(role),
-    leaseDuration: Math.max(0, expiresAt - epochSeconds(deps.clock.now())),
+    leaseDuration: Math.max(0, leaseExpiry - epochSeconds(deps.clock.now())),
     warnings: allWarnings,
     data: {
       service_account_name: plan.token.serviceAccount.name,
@@ -149,15 +168,20 @@ export async function issueCreds(
 }
 
 const mountDeleted = (mount: string) => notFound(`mount "${mount}" was deleted while the token was being issued`);
+// as before the one-write path: an upstream failure (502) the caller may retry
+const leaseEnded = () => upstream('the lease was revoked or ended while the token was being issued; no token was issued; try again');
 
 /**
  * Why an issuance failed, for the caller: when an admin deleted the mount meanwhile (its forced
- * delete revoked this pending lease, so a later step found its objects gone), say that rather
- * than what the missing objects broke.
+ * delete revoked this lease, so a later step found its objects gone), or revoked the lease, say
+ * that rather than what the missing objects broke. `leaseId`: the lease item was written.
  */
-async function failureOf(deps: EngineDeps, mount: string, err: unknown): Promise<unknown> {
+async function failureOf(deps: EngineDeps, mount: string, leaseId: string | undefined, err: unknown): Promise<unknown> {
   try {
-    return (await deps.configs.exists(mount)) ? err : mountDeleted(mount);
+    const [mountLive, current] = await Promise.all([deps.configs.exists(mount), leaseId ? deps.leases.get(leaseId) : undefined]);
+    if (!mountLive) return mountDeleted(mount);
+    if (leaseId && current?.status !== 'active') return leaseEnded();
+    return err;
   } catch {
     return err;
   }
@@ -172,19 +196,45 @@ async function rollback(deps: EngineDeps, kube: KubeCluster, lease: Lease, creat
   }
 }
 
-async function assertReferencedObjectsExist(kube: KubeCluster, role: Role, namespace: string): Promise<void> {
-  const mode = roleMode(role);
-  if (mode === 'existing_service_account' && !(await kube.serviceAccountExists(namespace, role.service_account_name))) {
-    throw invalid(
-      `service_account_name: ServiceAccount "${role.service_account_name}" does not exist in namespace "${namespace}"`,
-    );
+/**
+ * A revoke (or a forced mount delete, or the sweeper) may end the lease while its objects are
+ * still being created: objects created after its deletes would outlive it, and the token with
+ * them. endLease marks the lease `revoking` before it deletes anything, so a lease still active
+ * here has those deletes still to come, after every object exists. Reads only (consistent): the
+ * normal path keeps its one write. The config read must not be cached either: a config delete
+ * that listed the mount's leases before this one was written lists them once more after deleting
+ * the config (deleteConfig), so a lease is either seen there or sees the config gone here.
+ */
+async function assertStillIssuable(deps: EngineDeps, leaseId: string, mount: string): Promise<void> {
+  const [current, mountLive] = await Promise.all([deps.leases.get(leaseId), deps.configs.exists(mount)]);
+  if (!mountLive) throw mountDeleted(mount);
+  if (current?.status !== 'active') throw leaseEnded();
+}
+
+/** seconds the apiserver's expiry may differ from the one asked for (its clock, rounding) before the lease follows it */
+const EXPIRY_SLACK_SECONDS = 2;
+
+async function assertBoundRoleExists(kube: KubeCluster, role: Role, namespace: string): Promise<void> {
+  if (roleMode(role) !== 'bind_role') return;
+  const kind = role.kubernetes_role_type;
+  const exists = await kube.roleExists(kind, role.kubernetes_role_name, kind === 'Role' ? namespace : undefined);
+  if (!exists) {
+    const where = kind === 'Role' ? ` in namespace "${namespace}"` : '';
+    throw invalid(`kubernetes_role_name: ${kind} "${role.kubernetes_role_name}" does not exist${where}`);
   }
-  if (mode === 'bind_role') {
-    const kind = role.kubernetes_role_type;
-    const exists = await kube.roleExists(kind, role.kubernetes_role_name, kind === 'Role' ? namespace : undefined);
-    if (!exists) {
-      const where = kind === 'Role' ? ` in namespace "${namespace}"` : '';
-      throw invalid(`kubernetes_role_name: ${kind} "${role.kubernetes_role_name}" does not exist${where}`);
-    }
+}
+
+/**
+ * The create and TokenRequest calls answer what pre-checks used to ask: a missing namespace or
+ * ServiceAccount comes back as the adapter's `invalid`; the caller gets the same 400, naming the
+ * request or role field.
+ */
+function fieldOf(err: unknown, role: Role, namespace: string): unknown {
+  if (!isKubeleaseError(err) || err.kind !== 'invalid') return err;
+  const message = err.errors.join('; ');
+  if (message === `namespace "${namespace}" does not exist in the cluster`) return invalid(`kubernetes_namespace: ${message}`);
+  if (roleMode(role) === 'existing_service_account' && message === `service account "${role.service_account_name}" does not exist in namespace "${namespace}"`) {
+    return invalid(`service_account_name: ServiceAccount "${role.service_account_name}" does not exist in namespace "${namespace}"`);
   }
+  return err;
 }

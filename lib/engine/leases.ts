@@ -2,7 +2,7 @@ import { notFound, rfc3339, roleArnOfSession, tokenDiesWithLease, type Lease, ty
 import type { KubeCluster } from '../ports.js';
 import type { Caller, EngineDeps } from './deps.js';
 import { epochSeconds } from './deps.js';
-import { deletePlanObjects } from './executor.js';
+import { deletePlanObjects, type SeenLookup } from './executor.js';
 import { isAdmin, loadConfig, mountExists } from './lookups.js';
 
 /** Assumed-role sessions of one role are one owner: CI jobs get a new session name each run. */
@@ -72,9 +72,23 @@ export const notRevocableWarning = (lease: Lease): string =>
  * Deletes a lease's objects, then its item. Idempotent and race-safe: revoke, the stream
  * consumer and the sweeper may all run it; conditional writes make only one delete the item.
  */
-export async function endLease(deps: EngineDeps, kube: KubeCluster, lease: Lease): Promise<{ deleted: number }> {
-  await deps.leases.transition(lease.lease_id, ['pending', 'active'], { status: 'revoking' });
-  const deleted = await deletePlanObjects(kube, lease.plan.objects, { leaseHash: lease.lease_hash });
+export async function endLease(deps: EngineDeps, kube: KubeCluster, lease: Lease, seen?: SeenLookup): Promise<{ deleted: number }> {
+  const mark = () => deps.leases.transition(lease.lease_id, ['pending', 'active'], { status: 'revoking' });
+  const removeObjects = () => deletePlanObjects(kube, lease.plan.objects, { leaseHash: lease.lease_hash }, seen);
+  let deleted;
+  if (lease.expires_at > epochSeconds(deps.clock.now())) {
+    // An issuance may still be creating this lease's objects: it reads the lease after its
+    // TokenRequest and withdraws everything unless the lease is still active (issue-creds.ts).
+    // Marked first, so a lease it still sees active has these deletes still to come.
+    await mark();
+    deleted = await removeObjects();
+  } else {
+    // expired: no issuance is running for it, so the mark and the deletes go at the same time
+    const [marked, removed] = await Promise.allSettled([mark(), removeObjects()]);
+    if (removed.status === 'rejected') throw removed.reason;
+    if (marked.status === 'rejected') throw marked.reason;
+    deleted = removed.value;
+  }
   await deps.leases.delete(lease.lease_id);
   return { deleted: deleted.length };
 }

@@ -24,11 +24,25 @@ export function assertMayIssue(deps: EngineDeps, role: Role, caller: Caller): vo
   throw notAllowed(caller, role.name);
 }
 
+/**
+ * Roles parsed from a stored item, by the item: a store that serves an item from its read cache
+ * hands out the same object, and its rules (YAML/JSON) are not parsed again for every request.
+ */
+const parsedRoles = new WeakMap<Record<string, unknown>, { mount: string; name: string; role: Role }>();
+
+function parseRoleItem(mount: string, name: string, item: Record<string, unknown>): Role {
+  const hit = parsedRoles.get(item);
+  if (hit && hit.mount === mount && hit.name === name) return hit.role;
+  const role = parseStoredRole(mount, name, item);
+  parsedRoles.set(item, { mount, name, role });
+  return role;
+}
+
 /** Reads and re-validates a stored role: a console edit that breaks a rule fails closed (422). */
 export async function loadRole(deps: EngineDeps, mount: string, name: string): Promise<Role> {
   const item = await deps.roles.get(mount, name);
   if (!item) throw notFound(`role "${name}" does not exist on mount "${mount}"`);
-  return parseStoredRole(mount, name, item);
+  return parseRoleItem(mount, name, item);
 }
 
 /**
@@ -41,7 +55,7 @@ export async function loadRoleForCaller(deps: EngineDeps, mount: string, name: s
   const admin = isAdmin(deps, caller);
   if (!item) throw admin ? notFound(`role "${name}" does not exist on mount "${mount}"`) : notAllowed(caller, name);
   try {
-    return parseStoredRole(mount, name, item);
+    return parseRoleItem(mount, name, item);
   } catch (err) {
     if (isKubeleaseError(err) && err.kind === 'unprocessable' && !admin && !storedPrincipalsMatch(item, caller)) throw notAllowed(caller, name);
     throw err;

@@ -12,6 +12,7 @@ import { KmsSecretBox } from '../adapters/kms/kms-box.js';
 import { createStsClient, EksTokenSource } from '../adapters/eks/token.js';
 import { ClusterFactory, type ClusterFactoryOptions } from '../adapters/kubernetes/factory.js';
 import { randomIds } from '../adapters/random-ids.js';
+import { DEFAULT_CACHE_SECONDS } from '../adapters/ttl-cache.js';
 import { checkAdminPrincipals, isKubeleaseError } from '../domain/index.js';
 import { defaultSettings, type EngineDeps, type EngineSettings } from '../engine/deps.js';
 import type { Audit, KubeClientFactory, SecretBox } from '../ports.js';
@@ -33,6 +34,12 @@ const seconds = (v: string | undefined, fallback: number) => {
   const n = Number(v);
   return v && Number.isInteger(n) && n > 0 ? n : fallback;
 };
+
+/** KUBELEASE_CACHE_SECONDS: how long a warm container serves config and roles from memory; 0 turns the cache off */
+function cacheSeconds(v: string | undefined): number {
+  const n = Number(v);
+  return v !== undefined && v !== '' && Number.isFinite(n) && n >= 0 ? n : DEFAULT_CACHE_SECONDS;
+}
 
 /** Refuses to start (cold start fails) with an admin list that would let anyone in. */
 function adminPrincipalsFrom(value: string | undefined): string[] {
@@ -98,9 +105,10 @@ export function depsFromEnv(env: NodeJS.ProcessEnv = process.env, tracer: Client
   // the document client shares the base client's middleware stack: one capture covers both
   tracer?.captureAWSv3Client(client);
   const names = tableNamesFromEnv(env);
+  const cacheMs = cacheSeconds(env.KUBELEASE_CACHE_SECONDS) * 1000;
   return {
-    configs: new DynamoConfigStore({ client, tableName: names.config, box: secretBoxFromEnv(env, tracer, local) }),
-    roles: new DynamoRoleStore({ client, tableName: names.roles }),
+    configs: new DynamoConfigStore({ client, tableName: names.config, box: secretBoxFromEnv(env, tracer, local), cacheMs }),
+    roles: new DynamoRoleStore({ client, tableName: names.roles, cacheMs }),
     leases: new DynamoLeaseStore({ client, tableName: names.leases }),
     kube: kubeFactory(tracer, local.kube),
     clock: { now: () => new Date() },

@@ -38,7 +38,7 @@ export function tracedCluster(inner: KubeCluster, mount: string, capture: Subseg
   const t = <T>(method: string, annotations: Annotations, call: () => Promise<T>) => traced(capture, method, { mount, ...annotations }, call);
   return {
     create: (object, owner) => t('create', { kind: object.kind, namespace: object.namespace }, () => inner.create(object, owner)),
-    delete: (ref, guard) => t('delete', { kind: ref.kind, namespace: ref.namespace, guarded: guard !== undefined }, () => inner.delete(ref, guard)),
+    delete: (ref, guard, seen) => t('delete', { kind: ref.kind, namespace: ref.namespace, guarded: guard !== undefined }, () => inner.delete(ref, guard, seen)),
     requestToken: (spec) => t('requestToken', { namespace: spec.namespace, bound: spec.boundSecret !== undefined }, () => inner.requestToken(spec)),
     getNamespaceLabels: (name) => t('getNamespaceLabels', { namespace: name }, () => inner.getNamespaceLabels(name)),
     serviceAccountExists: (namespace, name) => t('serviceAccountExists', { namespace }, () => inner.serviceAccountExists(namespace, name)),

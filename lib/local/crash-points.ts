@@ -7,8 +7,8 @@
  *
  * Steps are port calls that returned, so they stay valid however the engine orders them:
  *
- *   lease.create          the lease item was written (pending)
- *   lease.activate        the lease was switched to active
+ *   lease.create          the lease item was written (once: active, final expiry; the first
+ *                         create runs beside it)
  *   lease.revoking        a revoke or expiry marked the lease
  *   lease.delete          the lease item was deleted
  *   kube.create.<Kind>    an object was created: ServiceAccount, Secret (anchor), Role,
@@ -65,12 +65,12 @@ export function withCrashPoints(deps: EngineDeps, value: string | undefined, cra
   leases.create = (lease) => after('lease.create', deps.leases.create(lease));
   leases.delete = (id) => after((gone: boolean) => (gone ? 'lease.delete' : undefined), deps.leases.delete(id));
   leases.transition = (id, from, patch) =>
-    after((ok: boolean) => (ok && patch.status === 'active' ? 'lease.activate' : ok && patch.status === 'revoking' ? 'lease.revoking' : undefined), deps.leases.transition(id, from, patch));
+    after((ok: boolean) => (ok && patch.status === 'revoking' ? 'lease.revoking' : undefined), deps.leases.transition(id, from, patch));
   const wrap = (cluster: KubeCluster): KubeCluster => {
     const c: KubeCluster = Object.create(cluster) as KubeCluster;
     c.create = (obj, owner) => after(`kube.create.${obj.kind}`, cluster.create(obj, owner));
     c.requestToken = (s) => after('kube.token', cluster.requestToken(s));
-    c.delete = (ref, guard) => after((r: 'deleted' | 'absent') => (r === 'deleted' ? `kube.delete.${ref.kind}` : undefined), cluster.delete(ref, guard));
+    c.delete = (ref, guard, seen) => after((r: 'deleted' | 'absent') => (r === 'deleted' ? `kube.delete.${ref.kind}` : undefined), cluster.delete(ref, guard, seen));
     return c;
   };
   const kube: KubeClientFactory = { forCluster: async (config) => wrap(await deps.kube.forCluster(config)) };

@@ -110,6 +110,8 @@ describe('context keys (cdk.json / -c)', () => {
       metricsNamespace: 'Platform/Kubelease',
       pendingGraceSeconds: '600',
       orphanGraceSeconds: '120',
+      readCacheSeconds: '10',
+      sourceMaps: 'true',
       assumableRoleArns: 'arn:aws:iam::444444444444:role/kubelease-*',
       executionRoles: 'per-function',
     });
@@ -134,6 +136,8 @@ describe('context keys (cdk.json / -c)', () => {
         metricsNamespace: 'Platform/Kubelease',
         pendingGraceSeconds: 600,
         orphanGraceSeconds: 120,
+        readCacheSeconds: 10,
+        sourceMaps: true,
         assumableRoleArns: ['arn:aws:iam::444444444444:role/kubelease-*'],
         executionRoles: 'per-function',
       },

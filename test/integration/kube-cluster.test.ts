@@ -257,6 +257,32 @@ describe('ClientNodeCluster as the broker', () => {
     expect((await broker.listManaged()).filter((m) => m.labels['kubelease.io/lease'] === lease)).toEqual([]);
   }, SLOW);
 
+  it('a delete given what a listing saw sends that uid: a replaced object and one the listing saw unlabeled are left alone (issue 13)', async () => {
+    const target = await ns();
+    const lease = `l${uniqueSuffix()}`;
+    const [kept, replaced, unlabeled] = ['kept', 'replaced', 'unlabeled'].map((n) => managed(lease, { kind: 'ServiceAccount', namespace: target, name: `kl-seen-${n}` })) as [PlanObject, PlanObject, PlanObject];
+    for (const o of [kept, replaced, unlabeled]) await broker.create(o);
+    const listed = (await broker.listManaged()).filter((m) => m.labels['kubelease.io/lease'] === lease);
+    const seen = (o: PlanObject) => {
+      const m = listed.find((l) => l.name === o.name);
+      return { uid: m?.uid ?? '', labels: m?.labels ?? {} };
+    };
+    expect(listed.map((m) => /^[0-9a-f-]{36}$/.test(m.uid ?? '')).sort()).toEqual([true, true, true]);
+
+    // replaced after the listing: same name, same labels, another uid
+    await adminCore.deleteNamespacedServiceAccount({ name: replaced.name, namespace: target });
+    await broker.create(replaced);
+    expect(await broker.delete(replaced, { leaseHash: lease }, seen(replaced))).toBe('absent');
+    expect((await adminCore.readNamespacedServiceAccount({ name: replaced.name, namespace: target })).metadata?.labels?.['kubelease.io/lease']).toBe(lease);
+    // labels judged as seen: without the lease label it is not the lease's, whatever it carries now
+    expect(await broker.delete(unlabeled, { leaseHash: lease }, { uid: seen(unlabeled).uid, labels: {} })).toBe('absent');
+    await adminCore.readNamespacedServiceAccount({ name: unlabeled.name, namespace: target });
+    // the object seen is deleted
+    expect(await broker.delete(kept, { leaseHash: lease }, seen(kept))).toBe('deleted');
+    await expect(adminCore.readNamespacedServiceAccount({ name: kept.name, namespace: target })).rejects.toMatchObject({ code: 404 });
+    for (const o of [replaced, unlabeled]) expect(await broker.delete(o, { leaseHash: lease })).toBe('deleted');
+  }, SLOW);
+
   it('binds a ClusterRole granting more than the broker holds only thanks to `bind`; without it the 403 is explained', async () => {
     const target = await ns();
     const sfx = uniqueSuffix();

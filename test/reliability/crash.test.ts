@@ -65,7 +65,8 @@ const issuance: [string, string][] = [
   ['demo-generated', 'kube.create.Role'],
   ['demo-generated', 'kube.create.RoleBinding'],
   ['demo-generated', 'kube.token'],
-  ['demo-generated', 'lease.activate'],
+  // no activation step: the lease is written once, active; after the token only reads follow
+  ['demo-existing-sa', 'kube.token'],
   // the anchor Secret is the owner in this mode (bind-role mode has no step of its own)
   ['demo-existing-sa', 'kube.create.Secret'],
 ];

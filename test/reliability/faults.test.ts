@@ -275,11 +275,8 @@ describe('bounded retries where client-node has none', () => {
     kind('429 once', { kind: 'status', status: 429 }, 1),
     kind('reset once', { kind: 'reset' }, 1),
   ];
-  const idempotent = [
-    /^GET \/api\/v1\/namespaces\/[^/]+$/,
-    /^GET \/api\/v1\/namespaces\/[^/]+\/serviceaccounts\/default$/,
-    /^POST .*\/serviceaccounts\/[^/]+\/token$/,
-  ];
+  // no namespace or ServiceAccount pre-check any more (issue 13): the TokenRequest is the issuance's idempotent call
+  const idempotent = [/^POST .*\/serviceaccounts\/[^/]+\/token$/];
 
   test('one transient fault on an idempotent Kubernetes call of an issuance is absorbed: the caller gets its token', async () => {
     for (const match of idempotent) {
@@ -342,9 +339,9 @@ describe('a DynamoDB write that landed but whose answer was lost, then retried b
     expect((await b.revoke(res.body.lease_id!)).status).toBe(204);
   }, T);
 
-  test('the activation (conditional update): the retry finds the lease active, the token is handed out', async () => {
+  test('the lease check after the TokenRequest (a read) answers late: the retry finds the lease active, the token is handed out', async () => {
     b.ddb.reset();
-    b.ddb.plan([{ match: /^UpdateItem .*-leases$/, fault: late }]);
+    b.ddb.plan([{ match: /^GetItem .*-leases$/, fault: late }]);
     const res = await b.creds('sa');
     expect({ status: res.status, errors: res.body.errors }).toEqual({ status: 200, errors: undefined });
     counts.injected++;

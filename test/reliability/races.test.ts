@@ -18,7 +18,9 @@ let b: FaultyBroker;
 const figures = { races: 0, rounds: 0, deletesCounted: 0 };
 
 beforeAll(async () => {
-  b = await startFaultyBroker({ kubeTimeoutMs: 5_000 });
+  // races line calls up with delays: no client timeout may turn a held call into a retry whose
+  // first attempt lands later (a held lease write would recreate the item after the rollback)
+  b = await startFaultyBroker({ kubeTimeoutMs: 5_000, dynamo: { requestHandler: { requestTimeout: 5_000, throwOnRequestTimeout: true } } });
 }, T);
 afterAll(async () => {
   recordSummary('races', figures);
@@ -147,12 +149,14 @@ describe('config delete racing an issuance', () => {
     }
   });
 
-  test('the config is deleted while the issuance checks the namespace (before its lease exists)', async () => {
-    const slow = /^GET \/api\/v1\/namespaces\/[^/]+$/;
-    b.kube.reset();
-    b.kube.plan([{ match: slow, fault: { kind: 'delay', ms: 1_500 } }]);
+  // Issuance reads no namespace any more (issue 13): the last moment before its lease exists is
+  // the lease write itself, overlapped with the first create.
+  test('the config is deleted while the issuance writes its lease (before its lease exists)', async () => {
+    const slow = /^PutItem .*-leases$/;
+    b.ddb.reset();
+    b.ddb.plan([{ match: slow, fault: { kind: 'delay', ms: 1_500 } }]);
     const issuing = b.creds('gen');
-    await until(() => b.kube.calls.some((c) => slow.test(c.signature)), 10_000, 'the namespace check');
+    await until(() => b.ddb.calls.some((c) => slow.test(c.signature)), 10_000, 'the lease write');
     const deleted = await b.call('DELETE', `/v1/${b.mount}/config`, { query: { force: 'true' } });
     expect(deleted.status).toBe(204);
     const res = await issuing;
@@ -187,6 +191,43 @@ describe('config delete racing an issuance', () => {
     // all (checked after each test: no lease, no object)
     expect(res.status).toBe(200);
     expect(deleted.body.warnings).toEqual(['revoked 1 live lease(s) before deleting the config']);
+  }, T);
+});
+
+describe('a revoke racing an issuance (one-write issuance, issue 13)', () => {
+  afterEach(async () => {
+    b.kube.plan([]);
+    try {
+      expect(await b.violations()).toEqual(noViolations);
+      expect(await b.storedLeases()).toEqual([]);
+    } finally {
+      await purgeMount(b.tables.leases, b.mount);
+      figures.races++;
+    }
+  });
+
+  /** the issuance's lease id, once its item is stored */
+  const storedLeaseId = async () => {
+    await until(async () => (await b.storedLeases()).length > 0, 10_000, 'the lease item');
+    return (await b.storedLeases())[0]?.lease_id as string;
+  };
+
+  test.each([
+    ['its ServiceAccount is created (nothing exists yet to delete)', /^POST .*\/serviceaccounts$/],
+    ['its token is requested (every object exists)', /^POST .*\/serviceaccounts\/[^/]+\/token$/],
+  ])('the lease is revoked while %s: no token is returned and nothing outlives the lease', async (_when, slow) => {
+    b.kube.reset();
+    b.kube.plan([{ match: slow, fault: { kind: 'delay', ms: 1_500 } }]);
+    const issuing = b.creds('gen');
+    const leaseId = await storedLeaseId();
+    await until(() => b.kube.calls.some((c) => slow.test(c.signature)), 10_000, 'the delayed call');
+    const revoked = await b.revoke(leaseId);
+    expect(revoked.status).toBe(204);
+    const res = await issuing;
+    // a 5xx body carries only the request id (issue 10, item 9); the log says why
+    expect({ status: res.status, data: res.body.data, lease: res.body.lease_id }).toEqual({ status: 502, data: undefined, lease: undefined });
+    const logged = collector.recent(500).filter((l) => l.includes(res.requestId) && l.includes('"level":"ERROR"'));
+    expect(logged.join('\n')).toContain('the lease was revoked or ended while the token was being issued');
   }, T);
 });
 

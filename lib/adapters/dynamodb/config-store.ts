@@ -10,6 +10,7 @@ import { DeleteCommand, GetCommand, PutCommand, paginateScan, type DynamoDBDocum
 import { isKubeleaseError, unprocessable } from '../../domain/errors.js';
 import type { ClusterAuth, ClusterConfig } from '../../domain/types.js';
 import type { ConfigStore, SecretBox } from '../../ports.js';
+import { TtlCache } from '../ttl-cache.js';
 import { call, isConditionalCheckFailed, storeError } from './util.js';
 
 /**
@@ -22,6 +23,8 @@ export interface DynamoConfigStoreOptions {
   client: DynamoDBDocumentClient;
   tableName: string;
   box: SecretBox;
+  /** serve `get` from memory this long (ms; lib/adapters/ttl-cache.ts); default 0, off */
+  cacheMs?: number;
 }
 
 /** Exported so tests and tooling can see the exact item shape. */
@@ -46,19 +49,28 @@ export class DynamoConfigStore implements ConfigStore {
   private readonly box: SecretBox;
   /** found once, the id never changes: warm containers read it once */
   private installation: string | undefined;
+  /**
+   * Opened JWTs by mount and ciphertext: a ciphertext (with its encryption context) always opens to
+   * the same JWT, so a warm container asks KMS once per sealed value, not once per read.
+   */
+  private readonly opened = new Map<string, string>();
+  private readonly cache: TtlCache<ClusterConfig>;
 
   constructor(options: DynamoConfigStoreOptions) {
     this.client = options.client;
     this.table = options.tableName;
     this.box = options.box;
+    this.cache = new TtlCache(options.cacheMs ?? 0);
   }
 
-  async get(mount: string): Promise<ClusterConfig | undefined> {
-    const out = await call(this.table, 'GetItem', () =>
-      this.client.send(new GetCommand({ TableName: this.table, Key: { mount }, ConsistentRead: true })),
-    );
-    if (!out.Item) return undefined;
-    return this.fromItem(out.Item);
+  get(mount: string): Promise<ClusterConfig | undefined> {
+    return this.cache.get(mount, async () => {
+      const out = await call(this.table, 'GetItem', () =>
+        this.client.send(new GetCommand({ TableName: this.table, Key: { mount }, ConsistentRead: true })),
+      );
+      if (!out.Item) return undefined;
+      return this.fromItem(out.Item);
+    });
   }
 
   async exists(mount: string): Promise<boolean> {
@@ -70,11 +82,15 @@ export class DynamoConfigStore implements ConfigStore {
 
   async put(config: ClusterConfig): Promise<void> {
     const item = await this.toItem(config);
-    await call(this.table, 'PutItem', () => this.client.send(new PutCommand({ TableName: this.table, Item: item })));
+    await this.cache.writing((m) => m === config.mount, () =>
+      call(this.table, 'PutItem', () => this.client.send(new PutCommand({ TableName: this.table, Item: item }))),
+    );
   }
 
   async delete(mount: string): Promise<void> {
-    await call(this.table, 'DeleteItem', () => this.client.send(new DeleteCommand({ TableName: this.table, Key: { mount } })));
+    await this.cache.writing((m) => m === mount, () =>
+      call(this.table, 'DeleteItem', () => this.client.send(new DeleteCommand({ TableName: this.table, Key: { mount } }))),
+    );
   }
 
   async list(): Promise<string[]> {
@@ -148,12 +164,20 @@ export class DynamoConfigStore implements ConfigStore {
   }
 
   private async openJwt(mount: string, sealed: string): Promise<string> {
+    const key = `${mount}\u0000${sealed}`;
+    const hit = this.opened.get(key);
+    if (hit !== undefined) return hit;
+    let jwt: string;
     try {
-      return await this.box.open(sealed, jwtContext(mount));
+      jwt = await this.box.open(sealed, jwtContext(mount));
     } catch (e) {
       if (isKubeleaseError(e) && e.kind === 'unprocessable') throw unprocessable(`config ${mount}: service_account_jwt_ciphertext: ${e.message}`);
       throw e;
     }
+    // one entry per mount: a rotated JWT replaces the old one
+    for (const k of this.opened.keys()) if (k.startsWith(`${mount}\u0000`)) this.opened.delete(k);
+    this.opened.set(key, jwt);
+    return jwt;
   }
 
   private async fromItem(item: Record<string, unknown>): Promise<ClusterConfig> {

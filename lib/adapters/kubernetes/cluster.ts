@@ -1,37 +1,33 @@
 /**
  * KubeCluster on @kubernetes/client-node 2.x, acting as the broker identity of one target cluster.
  *
- * Transport notes (client-node 2 uses undici's fetch):
- * - Every call carries `AbortSignal.timeout(timeoutMs)` (default 10 s), set by a request
- *   middleware; it covers connect, response headers and body. Expired → 'unavailable'.
- * - client-node builds a new undici Agent (new TLS connection) per request. The auth method
- *   below keeps the first dispatcher it gets and reuses it, so a warm Lambda keeps one
- *   keep-alive connection per cluster instead of one handshake per call.
- * - With a `tokenSource` (EKS), the bearer token is asked for on every request; the source
- *   caches and refreshes it before the 15-minute EKS token lifetime runs out. A 401 answer
- *   invalidates the token it was sent with and the call is made once more with a fresh one.
+ * Only client-node's generated request factories and response processors of the three API groups
+ * the broker calls are loaded (deep imports): not KubeConfig, undici or the other API groups,
+ * which the Lambdas would otherwise pay for in bundle size and cold start (issue 13). Requests go
+ * through HttpsTransport (node:https):
+ * - one keep-alive connection pool per cluster, kept across warm Lambda invocations;
+ * - every call carries `AbortSignal.timeout(timeoutMs)` (default 10 s) covering connect, headers
+ *   and body. Expired → 'unavailable';
+ * - with a `tokenSource` (EKS), the bearer token is asked for on every request; the source caches
+ *   and refreshes it before the 15-minute EKS token lifetime runs out. A 401 answer invalidates
+ *   the token it was sent with and the call is made once more with a fresh one.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import {
-  AuthorizationV1Api,
-  CoreV1Api,
-  KubeConfig,
-  RbacAuthorizationV1Api,
-  ServerConfiguration,
-  createConfiguration,
-  type Middleware,
-  type RequestContext,
-  type SecurityAuthentication,
-  type V1ObjectMeta,
-  type V1OwnerReference,
-  type V1PolicyRule,
-} from '@kubernetes/client-node';
-import type { AccessCheck, DeleteGuard, IssuedToken, KubeCluster, ManagedObject } from '../../ports.js';
+import { readFileSync } from 'node:fs';
+import type { KubeConfig, V1ObjectMeta, V1OwnerReference, V1PolicyRule } from '@kubernetes/client-node';
+import { AuthorizationV1ApiRequestFactory, AuthorizationV1ApiResponseProcessor } from '@kubernetes/client-node/dist/gen/apis/AuthorizationV1Api.js';
+import { CoreV1ApiRequestFactory, CoreV1ApiResponseProcessor } from '@kubernetes/client-node/dist/gen/apis/CoreV1Api.js';
+import { RbacAuthorizationV1ApiRequestFactory, RbacAuthorizationV1ApiResponseProcessor } from '@kubernetes/client-node/dist/gen/apis/RbacAuthorizationV1Api.js';
+import type { Configuration } from '@kubernetes/client-node/dist/gen/configuration.js';
+import type { HttpInfo, RequestContext, ResponseContext } from '@kubernetes/client-node/dist/gen/http/http.js';
+import { ServerConfiguration } from '@kubernetes/client-node/dist/gen/servers.js';
+import type { AccessCheck, DeleteGuard, IssuedToken, KubeCluster, ManagedListing, ManagedObject, SeenObject } from '../../ports.js';
 import { cloneRule, type ObjectRef, type PlanKind, type PlanObject, type PolicyRule } from '../../domain/plan.js';
 import { KubeleaseError } from '../../domain/errors.js';
 import { LABEL_INSTALLATION, LABEL_LEASE, MANAGED_LABEL_SELECTOR } from '../../domain/labels.js';
 import { withRetries, type RetryPolicy } from '../retry.js';
 import { hasStatus, kubeRetryDecision, mapKubeError, type KubeOperation } from './errors.js';
+import { HttpsTransport } from './transport.js';
 
 const RBAC_GROUP = 'rbac.authorization.k8s.io';
 
@@ -66,57 +62,32 @@ export interface Connection extends Omit<ClusterOptions, 'tokenSource'> {
   tokenSource?: BearerTokenSource;
 }
 
-type Dispatcher = ReturnType<RequestContext['getDispatcher']>;
+/** What the adapter reads of a kubeconfig (tests and local tools): its current cluster and bearer token. */
+export type KubeConfigView = Pick<KubeConfig, 'getCurrentCluster' | 'getCurrentUser'>;
 
 /** the bearer token one call (and its retry) is made with, so that a 401 names the token it refused */
 const callToken = new AsyncLocalStorage<string>();
 
-/** kubeconfig authentication + one reused dispatcher + optional dynamic bearer token. */
-class BrokerAuth implements SecurityAuthentication {
-  private dispatcher: Dispatcher;
-  constructor(
-    private readonly kc: KubeConfig,
-    private readonly tokenSource?: BearerTokenSource,
-  ) {}
-  getName(): string {
-    return 'kubelease broker';
-  }
-  async applySecurityAuthentication(context: RequestContext): Promise<void> {
-    await this.kc.applySecurityAuthentication(context);
-    if (this.tokenSource) {
-      context.setHeaderParam('Authorization', `Bearer ${callToken.getStore() ?? (await this.tokenSource.token())}`);
-    }
-    const fresh = context.getDispatcher();
-    if (fresh !== undefined) {
-      this.dispatcher ??= fresh;
-      context.setDispatcher(this.dispatcher);
-    }
-  }
-  async close(): Promise<void> {
-    const d = this.dispatcher;
-    this.dispatcher = undefined;
-    if (d) await d.close();
-  }
+function connectionOf(kc: KubeConfigView): Omit<Connection, keyof ClusterOptions> {
+  const cluster = kc.getCurrentCluster();
+  if (!cluster) throw new KubeleaseError('invalid', 'kubeconfig has no current cluster');
+  const user = kc.getCurrentUser();
+  const caPem = cluster.caData ?? (cluster.caFile ? readFileSync(cluster.caFile, 'utf8') : undefined);
+  return { server: cluster.server, ...(caPem ? { caPem } : {}), ...(user?.token ? { token: user.token } : {}) };
 }
 
-/** Builds a KubeConfig for one cluster + bearer token (token may be omitted when a provider is used). */
-export function kubeConfigFor(conn: { server: string; caPem?: string; token?: string }): KubeConfig {
-  const kc = new KubeConfig();
-  const ca = normalizePem(conn.caPem);
-  kc.loadFromOptions({
-    clusters: [
-      {
-        name: 'target',
-        server: conn.server.replace(/\/+$/, ''),
-        skipTLSVerify: false,
-        ...(ca ? { caData: Buffer.from(ca, 'utf8').toString('base64') } : {}),
+/** the generated factories need a Configuration; every call goes through HttpsTransport instead of its httpApi */
+function configurationFor(server: string): Configuration {
+  return {
+    baseServer: new ServerConfiguration(server, {}),
+    middleware: [],
+    authMethods: {},
+    httpApi: {
+      send: () => {
+        throw new Error('kubelease sends kube requests through HttpsTransport');
       },
-    ],
-    users: [{ name: 'broker', ...(conn.token ? { token: conn.token } : {}) }],
-    contexts: [{ name: 'broker', cluster: 'target', user: 'broker' }],
-    currentContext: 'broker',
-  });
-  return kc;
+    },
+  };
 }
 
 /** Accepts a PEM bundle, or base64 of one (what kubeconfig's certificate-authority-data holds). */
@@ -139,6 +110,8 @@ const RESOURCE: Record<PlanKind, string> = {
   RoleBinding: 'rolebindings',
   ClusterRoleBinding: 'clusterrolebindings',
 };
+/** the delete calls' positional parameters between the name (and namespace) and the body: propagationPolicy Background */
+const BACKGROUND = [undefined, undefined, undefined, undefined, undefined, 'Background'] as const;
 const CLUSTER_SCOPED: ReadonlySet<PlanKind> = new Set(['ClusterRole', 'ClusterRoleBinding']);
 
 async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
@@ -156,10 +129,14 @@ async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) 
 
 export class ClientNodeCluster implements KubeCluster {
   readonly server: string;
-  private readonly core: CoreV1Api;
-  private readonly rbac: RbacAuthorizationV1Api;
-  private readonly authz: AuthorizationV1Api;
-  private readonly auth: BrokerAuth;
+  private readonly core: CoreV1ApiRequestFactory;
+  private readonly coreOut = new CoreV1ApiResponseProcessor();
+  private readonly rbac: RbacAuthorizationV1ApiRequestFactory;
+  private readonly rbacOut = new RbacAuthorizationV1ApiResponseProcessor();
+  private readonly authz: AuthorizationV1ApiRequestFactory;
+  private readonly authzOut = new AuthorizationV1ApiResponseProcessor();
+  private readonly transport: HttpsTransport;
+  private readonly token: string | undefined;
   private readonly tokenSource: BearerTokenSource | undefined;
   private readonly timeoutMs: number;
   private readonly concurrency: number;
@@ -167,48 +144,43 @@ export class ClientNodeCluster implements KubeCluster {
   private readonly onWarning: (message: string) => void;
   private readonly retry: RetryPolicy;
 
-  /** `kc`: the broker identity (current context's cluster + user). */
-  constructor(kc: KubeConfig, options: ClusterOptions = {}) {
-    const cluster = kc.getCurrentCluster();
-    if (!cluster) throw new KubeleaseError('invalid', 'kubeconfig has no current cluster');
-    this.server = cluster.server.replace(/\/+$/, '');
-    this.timeoutMs = options.timeoutMs ?? 10_000;
-    this.concurrency = options.concurrency ?? 8;
-    this.pageSize = options.pageSize ?? 500;
-    this.onWarning = options.onWarning ?? ((m) => console.warn(`[kubelease] ${m}`));
-    this.tokenSource = options.tokenSource;
-    this.retry = options.retry ?? {};
-    this.auth = new BrokerAuth(kc, options.tokenSource);
-    const timeoutMs = this.timeoutMs;
-    const perRequest: Middleware = {
-      pre: async (ctx) => {
-        ctx.setSignal(AbortSignal.timeout(timeoutMs));
-        ctx.setHeaderParam('User-Agent', 'kubelease');
-        return ctx;
-      },
-      post: async (res) => res,
-    };
-    const config = createConfiguration({
-      baseServer: new ServerConfiguration(this.server, {}),
-      authMethods: { default: this.auth },
-      promiseMiddleware: [perRequest],
-    });
-    this.core = new CoreV1Api(config);
-    this.rbac = new RbacAuthorizationV1Api(config);
-    this.authz = new AuthorizationV1Api(config);
+  /** `source`: a connection, or a kubeconfig whose current context is the broker identity (bearer token). */
+  constructor(source: Connection | KubeConfigView, options: ClusterOptions = {}) {
+    const conn: Connection = 'server' in source ? { ...source, ...options } : { ...connectionOf(source), ...options };
+    const { server, caPem, token, tokenSource, ...rest } = conn;
+    if (!token && !tokenSource) throw new KubeleaseError('invalid', 'a cluster connection needs a token or a token provider');
+    this.server = server.replace(/\/+$/, '');
+    this.timeoutMs = rest.timeoutMs ?? 10_000;
+    this.concurrency = rest.concurrency ?? 8;
+    this.pageSize = rest.pageSize ?? 500;
+    this.onWarning = rest.onWarning ?? ((m) => console.warn(`[kubelease] ${m}`));
+    this.token = token;
+    this.tokenSource = tokenSource;
+    this.retry = rest.retry ?? {};
+    const ca = normalizePem(caPem);
+    this.transport = new HttpsTransport({ timeoutMs: this.timeoutMs, ...(ca ? { ca } : {}) });
+    const config = configurationFor(this.server);
+    this.core = new CoreV1ApiRequestFactory(config);
+    this.rbac = new RbacAuthorizationV1ApiRequestFactory(config);
+    this.authz = new AuthorizationV1ApiRequestFactory(config);
   }
 
   static fromConnection(conn: Connection): ClientNodeCluster {
-    if (!conn.token && !conn.tokenSource) {
-      throw new KubeleaseError('invalid', 'a cluster connection needs a token or a token provider');
-    }
-    const { server, caPem, token, ...options } = conn;
-    return new ClientNodeCluster(kubeConfigFor({ server, caPem, token }), options);
+    return new ClientNodeCluster(conn);
   }
 
-  /** Closes the kept-alive connection (tests; Lambda just freezes). */
+  /** Closes the kept-alive connections (tests; Lambda just freezes). */
   async close(): Promise<void> {
-    await this.auth.close();
+    this.transport.close();
+  }
+
+  /**
+   * One call: a generated factory builds the request, the transport sends it with this call's
+   * bearer token, the generated processor parses the answer (ApiException for a non-2xx status).
+   */
+  private async send<T>(request: Promise<RequestContext>, parse: (res: ResponseContext) => Promise<HttpInfo<T>>): Promise<T> {
+    const [ctx, token] = await Promise.all([request, callToken.getStore() ?? this.token ?? (this.tokenSource as BearerTokenSource).token()]);
+    return (await parse(await this.transport.send(ctx, token))).data;
   }
 
   private host(): string {
@@ -299,33 +271,30 @@ export class ClientNodeCluster implements KubeCluster {
     const created = await this.call(op, async () => {
       switch (obj.kind) {
         case 'Secret':
-          return this.core.createNamespacedSecret({
-            namespace,
-            body: { apiVersion: 'v1', kind: 'Secret', metadata, type: 'Opaque' },
-          });
+          return this.send(this.core.createNamespacedSecret(namespace, { apiVersion: 'v1', kind: 'Secret', metadata, type: 'Opaque' }), (r) =>
+            this.coreOut.createNamespacedSecretWithHttpInfo(r),
+          );
         case 'ServiceAccount':
-          return this.core.createNamespacedServiceAccount({
-            namespace,
-            body: { apiVersion: 'v1', kind: 'ServiceAccount', metadata, automountServiceAccountToken: false },
-          });
+          return this.send(
+            this.core.createNamespacedServiceAccount(namespace, { apiVersion: 'v1', kind: 'ServiceAccount', metadata, automountServiceAccountToken: false }),
+            (r) => this.coreOut.createNamespacedServiceAccountWithHttpInfo(r),
+          );
         case 'Role':
-          return this.rbac.createNamespacedRole({
-            namespace,
-            body: { apiVersion: `${RBAC_GROUP}/v1`, kind: 'Role', metadata, rules: toRules(obj.rules) },
-          });
+          return this.send(this.rbac.createNamespacedRole(namespace, { apiVersion: `${RBAC_GROUP}/v1`, kind: 'Role', metadata, rules: toRules(obj.rules) }), (r) =>
+            this.rbacOut.createNamespacedRoleWithHttpInfo(r),
+          );
         case 'ClusterRole':
-          return this.rbac.createClusterRole({
-            body: { apiVersion: `${RBAC_GROUP}/v1`, kind: 'ClusterRole', metadata, rules: toRules(obj.rules) },
-          });
+          return this.send(this.rbac.createClusterRole({ apiVersion: `${RBAC_GROUP}/v1`, kind: 'ClusterRole', metadata, rules: toRules(obj.rules) }), (r) =>
+            this.rbacOut.createClusterRoleWithHttpInfo(r),
+          );
         case 'RoleBinding':
-          return this.rbac.createNamespacedRoleBinding({
-            namespace,
-            body: { apiVersion: `${RBAC_GROUP}/v1`, kind: 'RoleBinding', metadata, ...bindingParts() },
-          });
+          return this.send(this.rbac.createNamespacedRoleBinding(namespace, { apiVersion: `${RBAC_GROUP}/v1`, kind: 'RoleBinding', metadata, ...bindingParts() }), (r) =>
+            this.rbacOut.createNamespacedRoleBindingWithHttpInfo(r),
+          );
         case 'ClusterRoleBinding':
-          return this.rbac.createClusterRoleBinding({
-            body: { apiVersion: `${RBAC_GROUP}/v1`, kind: 'ClusterRoleBinding', metadata, ...bindingParts() },
-          });
+          return this.send(this.rbac.createClusterRoleBinding({ apiVersion: `${RBAC_GROUP}/v1`, kind: 'ClusterRoleBinding', metadata, ...bindingParts() }), (r) =>
+            this.rbacOut.createClusterRoleBindingWithHttpInfo(r),
+          );
       }
     });
     const uid = created.metadata?.uid;
@@ -336,31 +305,32 @@ export class ClientNodeCluster implements KubeCluster {
   /**
    * Only an object labeled with the guard's lease (and not with another installation) is
    * deleted, and exactly the one that was read (uid precondition): a name collision never deletes
-   * an object kubelease does not own.
+   * an object kubelease does not own. With `seen` (what a listing saw), that is the object read.
    */
-  async delete(ref: ObjectRef, guard: DeleteGuard): Promise<'deleted' | 'absent'> {
+  async delete(ref: ObjectRef, guard: DeleteGuard, seen?: SeenObject): Promise<'deleted' | 'absent'> {
     const namespace = ClientNodeCluster.namespaceOf(ref);
-    const current = await this.readObject(ref);
+    const current = seen ? { metadata: { uid: seen.uid, labels: seen.labels } } : await this.readObject(ref);
     const labels = current?.metadata?.labels ?? {};
     const uid = current?.metadata?.uid;
     const otherInstallation = guard.installation !== undefined && labels[LABEL_INSTALLATION] !== undefined && labels[LABEL_INSTALLATION] !== guard.installation;
     if (!current || !uid || !guard.leaseHash || labels[LABEL_LEASE] !== guard.leaseHash || otherInstallation) return 'absent';
-    const p = { name: ref.name, propagationPolicy: 'Background', body: { preconditions: { uid } } };
+    const { name } = ref;
+    const body = { preconditions: { uid } };
     const op: KubeOperation = { verb: 'delete', resource: RESOURCE[ref.kind], namespace: namespace || undefined, name: ref.name };
     const remove = this.read(op, async () => {
       switch (ref.kind) {
         case 'Secret':
-          return this.core.deleteNamespacedSecret({ ...p, namespace });
+          return this.send(this.core.deleteNamespacedSecret(name, namespace, ...BACKGROUND, body), (r) => this.coreOut.deleteNamespacedSecretWithHttpInfo(r));
         case 'ServiceAccount':
-          return this.core.deleteNamespacedServiceAccount({ ...p, namespace });
+          return this.send(this.core.deleteNamespacedServiceAccount(name, namespace, ...BACKGROUND, body), (r) => this.coreOut.deleteNamespacedServiceAccountWithHttpInfo(r));
         case 'Role':
-          return this.rbac.deleteNamespacedRole({ ...p, namespace });
+          return this.send(this.rbac.deleteNamespacedRole(name, namespace, ...BACKGROUND, body), (r) => this.rbacOut.deleteNamespacedRoleWithHttpInfo(r));
         case 'ClusterRole':
-          return this.rbac.deleteClusterRole(p);
+          return this.send(this.rbac.deleteClusterRole(name, ...BACKGROUND, body), (r) => this.rbacOut.deleteClusterRoleWithHttpInfo(r));
         case 'RoleBinding':
-          return this.rbac.deleteNamespacedRoleBinding({ ...p, namespace });
+          return this.send(this.rbac.deleteNamespacedRoleBinding(name, namespace, ...BACKGROUND, body), (r) => this.rbacOut.deleteNamespacedRoleBindingWithHttpInfo(r));
         case 'ClusterRoleBinding':
-          return this.rbac.deleteClusterRoleBinding(p);
+          return this.send(this.rbac.deleteClusterRoleBinding(name, ...BACKGROUND, body), (r) => this.rbacOut.deleteClusterRoleBindingWithHttpInfo(r));
       }
     });
     // A uid precondition that fails (409) means the object read was replaced meanwhile: not ours.
@@ -378,17 +348,17 @@ export class ClientNodeCluster implements KubeCluster {
     return this.read(op, async (): Promise<{ metadata?: V1ObjectMeta }> => {
       switch (ref.kind) {
         case 'Secret':
-          return this.core.readNamespacedSecret({ name, namespace });
+          return this.send(this.core.readNamespacedSecret(name, namespace), (r) => this.coreOut.readNamespacedSecretWithHttpInfo(r));
         case 'ServiceAccount':
-          return this.core.readNamespacedServiceAccount({ name, namespace });
+          return this.send(this.core.readNamespacedServiceAccount(name, namespace), (r) => this.coreOut.readNamespacedServiceAccountWithHttpInfo(r));
         case 'Role':
-          return this.rbac.readNamespacedRole({ name, namespace });
+          return this.send(this.rbac.readNamespacedRole(name, namespace), (r) => this.rbacOut.readNamespacedRoleWithHttpInfo(r));
         case 'ClusterRole':
-          return this.rbac.readClusterRole({ name });
+          return this.send(this.rbac.readClusterRole(name), (r) => this.rbacOut.readClusterRoleWithHttpInfo(r));
         case 'RoleBinding':
-          return this.rbac.readNamespacedRoleBinding({ name, namespace });
+          return this.send(this.rbac.readNamespacedRoleBinding(name, namespace), (r) => this.rbacOut.readNamespacedRoleBindingWithHttpInfo(r));
         case 'ClusterRoleBinding':
-          return this.rbac.readClusterRoleBinding({ name });
+          return this.send(this.rbac.readClusterRoleBinding(name), (r) => this.rbacOut.readClusterRoleBindingWithHttpInfo(r));
       }
     });
   }
@@ -407,10 +377,8 @@ export class ClientNodeCluster implements KubeCluster {
       name: spec.serviceAccount,
     };
     const res = await this.call(op, () =>
-      this.core.createNamespacedServiceAccountToken({
-        name: spec.serviceAccount,
-        namespace: spec.namespace,
-        body: {
+      this.send(
+        this.core.createNamespacedServiceAccountToken(spec.serviceAccount, spec.namespace, {
           apiVersion: 'authentication.k8s.io/v1',
           kind: 'TokenRequest',
           spec: {
@@ -420,8 +388,9 @@ export class ClientNodeCluster implements KubeCluster {
               ? { boundObjectRef: { apiVersion: 'v1', kind: 'Secret', name: spec.boundSecret.name, uid: spec.boundSecret.uid } }
               : {}),
           },
-        },
-      }),
+        }),
+        (r) => this.coreOut.createNamespacedServiceAccountTokenWithHttpInfo(r),
+      ),
     );
     const token = res.status?.token;
     const exp = res.status?.expirationTimestamp;
@@ -433,13 +402,15 @@ export class ClientNodeCluster implements KubeCluster {
   }
 
   async getNamespaceLabels(name: string): Promise<Record<string, string> | undefined> {
-    const ns = await this.read({ verb: 'get', resource: 'namespaces', name }, () => this.core.readNamespace({ name }));
+    const ns = await this.read({ verb: 'get', resource: 'namespaces', name }, () =>
+      this.send(this.core.readNamespace(name), (r) => this.coreOut.readNamespaceWithHttpInfo(r)),
+    );
     return ns ? { ...(ns.metadata?.labels ?? {}) } : undefined;
   }
 
   async serviceAccountExists(namespace: string, name: string): Promise<boolean> {
     const sa = await this.read({ verb: 'get', resource: 'serviceaccounts', namespace, name }, () =>
-      this.core.readNamespacedServiceAccount({ namespace, name }),
+      this.send(this.core.readNamespacedServiceAccount(name, namespace), (r) => this.coreOut.readNamespacedServiceAccountWithHttpInfo(r)),
     );
     return sa !== undefined;
   }
@@ -447,14 +418,18 @@ export class ClientNodeCluster implements KubeCluster {
   async roleExists(kind: 'Role' | 'ClusterRole', name: string, namespace?: string): Promise<boolean> {
     if (kind === 'Role') {
       if (!namespace) throw new KubeleaseError('invalid', `Role "${name}" needs a namespace`);
-      const r = await this.read({ verb: 'get', resource: 'roles', namespace, name }, () => this.rbac.readNamespacedRole({ namespace, name }));
+      const r = await this.read({ verb: 'get', resource: 'roles', namespace, name }, () =>
+        this.send(this.rbac.readNamespacedRole(name, namespace), (r) => this.rbacOut.readNamespacedRoleWithHttpInfo(r)),
+      );
       return r !== undefined;
     }
-    const r = await this.read({ verb: 'get', resource: 'clusterroles', name }, () => this.rbac.readClusterRole({ name }));
+    const r = await this.read({ verb: 'get', resource: 'clusterroles', name }, () =>
+      this.send(this.rbac.readClusterRole(name), (r) => this.rbacOut.readClusterRoleWithHttpInfo(r)),
+    );
     return r !== undefined;
   }
 
-  async listManaged(): Promise<ManagedObject[]> {
+  async listManaged(): Promise<ManagedListing> {
     const labelSelector = MANAGED_LABEL_SELECTOR;
     type Item = { metadata?: V1ObjectMeta };
     type Page = { items: Item[]; metadata?: { _continue?: string } };
@@ -470,6 +445,7 @@ export class ClientNodeCluster implements KubeCluster {
             kind,
             ...(m.namespace ? { namespace: m.namespace } : {}),
             name: m.name,
+            ...(m.uid ? { uid: m.uid } : {}),
             labels: { ...(m.labels ?? {}) },
             annotations: { ...(m.annotations ?? {}) },
             ...(m.creationTimestamp ? { createdAt: new Date(m.creationTimestamp) } : {}),
@@ -480,31 +456,38 @@ export class ClientNodeCluster implements KubeCluster {
       return out;
     };
     const limit = this.pageSize;
-    const p = (cont?: string) => ({ labelSelector, limit, ...(cont ? { _continue: cont } : {}) });
-    const secrets = all('Secret', (c) => this.core.listSecretForAllNamespaces(p(c))).catch((err: unknown) => {
+    // the list calls' positional parameters, after allowWatchBookmarks: _continue, fieldSelector, labelSelector, limit
+    const p = (cont?: string) => [cont, undefined, labelSelector, limit] as const;
+    const skippedKinds: PlanKind[] = [];
+    const secrets = all('Secret', (c) => this.send(this.core.listSecretForAllNamespaces(undefined, ...p(c)), (r) => this.coreOut.listSecretForAllNamespacesWithHttpInfo(r))).catch((err: unknown) => {
       // Admins who set `revocable: false` everywhere may not grant the broker secrets at all.
       if (err instanceof KubeleaseError && err.upstreamStatus === 403) {
         this.onWarning(`listManaged: skipping secrets: ${err.message}`);
+        skippedKinds.push('Secret');
         return [] as ManagedObject[];
       }
       throw err;
     });
     const lists = await Promise.all([
       secrets,
-      all('ServiceAccount', (c) => this.core.listServiceAccountForAllNamespaces(p(c))),
-      all('Role', (c) => this.rbac.listRoleForAllNamespaces(p(c))),
-      all('RoleBinding', (c) => this.rbac.listRoleBindingForAllNamespaces(p(c))),
-      all('ClusterRole', (c) => this.rbac.listClusterRole(p(c))),
-      all('ClusterRoleBinding', (c) => this.rbac.listClusterRoleBinding(p(c))),
+      all('ServiceAccount', (c) =>
+        this.send(this.core.listServiceAccountForAllNamespaces(undefined, ...p(c)), (r) => this.coreOut.listServiceAccountForAllNamespacesWithHttpInfo(r)),
+      ),
+      all('Role', (c) => this.send(this.rbac.listRoleForAllNamespaces(undefined, ...p(c)), (r) => this.rbacOut.listRoleForAllNamespacesWithHttpInfo(r))),
+      all('RoleBinding', (c) =>
+        this.send(this.rbac.listRoleBindingForAllNamespaces(undefined, ...p(c)), (r) => this.rbacOut.listRoleBindingForAllNamespacesWithHttpInfo(r)),
+      ),
+      all('ClusterRole', (c) => this.send(this.rbac.listClusterRole(undefined, undefined, ...p(c)), (r) => this.rbacOut.listClusterRoleWithHttpInfo(r))),
+      all('ClusterRoleBinding', (c) => this.send(this.rbac.listClusterRoleBinding(undefined, undefined, ...p(c)), (r) => this.rbacOut.listClusterRoleBindingWithHttpInfo(r))),
     ]);
-    return lists.flat();
+    return Object.assign(lists.flat(), skippedKinds.length > 0 ? { skippedKinds } : {});
   }
 
   async canI(checks: Omit<AccessCheck, 'allowed' | 'reason'>[]): Promise<AccessCheck[]> {
     return mapLimit(checks, this.concurrency, async (check) => {
       const res = await this.call({ verb: 'create', resource: 'selfsubjectaccessreviews' }, () =>
-        this.authz.createSelfSubjectAccessReview({
-          body: {
+        this.send(
+          this.authz.createSelfSubjectAccessReview({
             apiVersion: 'authorization.k8s.io/v1',
             kind: 'SelfSubjectAccessReview',
             spec: {
@@ -516,8 +499,9 @@ export class ClientNodeCluster implements KubeCluster {
                 ...(check.subresource ? { subresource: check.subresource } : {}),
               },
             },
-          },
-        }),
+          }),
+          (r) => this.authzOut.createSelfSubjectAccessReviewWithHttpInfo(r),
+        ),
       );
       const reason = res.status?.reason || res.status?.evaluationError || undefined;
       return { ...check, allowed: res.status?.allowed === true, ...(reason ? { reason } : {}) };

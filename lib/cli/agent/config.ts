@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
-import { z } from 'zod';
+import * as z from 'zod';
 import { CliError } from '../core/errors.js';
 import { parseTarget } from '../core/target.js';
 import { parseListenAddress } from './listen-address.js';

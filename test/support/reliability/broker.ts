@@ -228,6 +228,8 @@ export async function startFaultyBroker(options: FaultyBrokerOptions = {}): Prom
     KUBELEASE_DYNAMODB_ENDPOINT: ddb.url,
     KUBELEASE_LOCAL_KEY_FILE: path.join(mkdtempSync(path.join(tmpdir(), 'kl-rel-key-')), 'key'),
     KUBELEASE_ADMIN_PRINCIPALS: ADMIN,
+    // every read reaches the proxies: a fault planned at a call position meets that call on every run
+    KUBELEASE_CACHE_SECONDS: '0',
   };
   const deps = depsFromEnv(env, undefined, {
     secretBox: localKeyBox(env),

@@ -8,6 +8,7 @@ import {
   lookupLease,
   requiredPermissions,
   revokeLease,
+  incompleteLeases,
   sweep,
   writeConfig,
   writeRole,
@@ -82,7 +83,9 @@ describe('issueCreds', () => {
     expect([...cluster.objects.values()].map((o) => o.kind)).toEqual(['ServiceAccount']);
   });
 
-  test('if the pending lease was taken by the sweeper meanwhile, the token is not handed out', async () => {
+  test('if the lease was ended while the token was being issued (seen when the apiserver caps the expiry and the lease follows it), the token is not handed out', async () => {
+    const realToken = cluster.requestToken.bind(cluster);
+    cluster.requestToken = async (spec) => ({ ...(await realToken(spec)), expiresAt: new Date(deps.clock.now().getTime() + 1800_000) });
     const realTransition = deps.leases.transition.bind(deps.leases);
     deps.leases.transition = async () => false;
     const err = await failure(issue());
@@ -91,12 +94,38 @@ describe('issueCreds', () => {
     expect(cluster.objects.size).toBe(0);
   });
 
-  test('missing existing ServiceAccount → 400 before any write', async () => {
+  test('missing existing ServiceAccount → the TokenRequest 404 is a 400 naming the field; nothing is left', async () => {
     cluster.serviceAccounts.clear();
     const err = await failure(issue('sa'));
     expect(err.status).toBe(400);
-    expect(cluster.calls).toEqual([]);
+    expect(err.message).toBe('service_account_name: ServiceAccount "default" does not exist in namespace "team"');
+    expect(cluster.calls).toEqual(['create Secret', 'token bound', 'delete Secret']);
+    expect(cluster.objects.size).toBe(0);
     expect(deps.leases.items.size).toBe(0);
+  });
+
+  test('a namespace allowed by name is not read: the create 404 is the same 400 naming kubernetes_namespace; nothing is left', async () => {
+    await writeRole(deps, { mount: 'c1', name: 'anyns', caller: ADMIN, body: { allowed_kubernetes_namespaces: '*', generated_role_rules: '{"rules":[{"apiGroups":[""],"resources":["pods"],"verbs":["list"]}]}', allowed_principals: 'arn:aws:iam::111111111111:role/ci' } });
+    const err = await failure(issue('anyns', CI, { kubernetes_namespace: 'gone' }));
+    expect(err.status).toBe(400);
+    expect(err.message).toBe('kubernetes_namespace: namespace "gone" does not exist in the cluster');
+    expect(cluster.calls).toEqual(['create ServiceAccount']);
+    expect(deps.leases.items.size).toBe(0);
+  });
+
+  test('one lease write, with the final expiry, before the token; status active from the start', async () => {
+    const writes: string[] = [];
+    const realCreate = deps.leases.create.bind(deps.leases);
+    deps.leases.create = async (lease) => {
+      writes.push(`create ${lease.status} ${lease.expires_at - lease.issued_at}`);
+      await realCreate(lease);
+    };
+    deps.leases.transition = async () => {
+      writes.push('transition');
+      return true;
+    };
+    await issue('gen', CI, { ttl: '2h' });
+    expect(writes).toEqual(['create active 7200']);
   });
 });
 
@@ -129,6 +158,35 @@ describe('leases', () => {
 });
 
 describe('sweep', () => {
+  test('an issuance that died before its objects all existed: the sweeper ends its lease after pendingGraceSeconds, not before', async () => {
+    deps.settings = { ...deps.settings, pendingGraceSeconds: 120 };
+    // the binding's create and every rollback call fail: what a crash after the Role leaves
+    cluster.failOn = (op, kind) => ((op === 'create' && kind === 'RoleBinding') || op === 'delete' ? new Error('killed') : undefined);
+    await expect(issue()).rejects.toThrow('killed');
+    cluster.failOn = undefined;
+    expect([...cluster.objects.values()].map((o) => o.kind).sort()).toEqual(['Role', 'ServiceAccount']);
+    const [lease] = [...deps.leases.items.values()];
+    expect(lease?.status).toBe('active');
+    const deadline = () => new Date(deps.clock.now().getTime() + 60_000);
+    deps.clock.advance(deps.settings.pendingGraceSeconds);
+    expect((await sweep(deps, { deadline: deadline() })).incompleteLeases).toBe(0);
+    deps.clock.advance(2);
+    const report = await sweep(deps, { deadline: deadline() });
+    expect(report).toMatchObject({ incompleteLeases: 1, expiredLeases: 0, failures: [] });
+    expect(cluster.objects.size).toBe(0);
+    expect(deps.leases.items.size).toBe(0);
+  });
+
+  test('a complete lease is left alone by the incomplete-lease pass; kinds the broker may not list count as present', async () => {
+    const creds = await issue('sa');
+    deps.clock.advance(deps.settings.pendingGraceSeconds + 10);
+    expect((await sweep(deps, { deadline: new Date(deps.clock.now().getTime() + 60_000) })).incompleteLeases).toBe(0);
+    const noSecrets = Object.assign([], { skippedKinds: ['Secret'] as const });
+    const now = Math.floor(deps.clock.now().getTime() / 1000);
+    expect(incompleteLeases([creds.lease], noSecrets, { now, graceSeconds: 10, unlisted: noSecrets.skippedKinds })).toEqual([]);
+    expect(incompleteLeases([creds.lease], [], { now, graceSeconds: 10, unlisted: [] })).toEqual([creds.lease]);
+  });
+
   test('expires leases whose time passed and orphans without a lease, within the deadline', async () => {
     await issue();
     deps.clock.advance(3601 * 1000);

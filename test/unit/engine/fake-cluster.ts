@@ -1,7 +1,7 @@
 /** A recording fake of OUR KubeCluster port (not of Kubernetes): for engine flow tests only. */
 import { FixedClock, MemoryConfigStore, MemoryLeaseStore, MemoryRoleStore } from '../../../lib/adapters/memory/index.js';
 import { randomIds } from '../../../lib/adapters/random-ids.js';
-import type { ClusterConfig, ObjectRef, PlanObject } from '../../../lib/domain/index.js';
+import { invalid, type ClusterConfig, type ObjectRef, type PlanObject } from '../../../lib/domain/index.js';
 import { defaultSettings, writeConfig, type EngineDeps, type EngineSettings } from '../../../lib/engine/index.js';
 import type { AccessCheck, DeleteGuard, IssuedToken, KubeClientFactory, KubeCluster, ManagedObject } from '../../../lib/ports.js';
 import { FAKE_ADMIN, FAKE_JWT } from '../../support/fixtures.js';
@@ -24,6 +24,8 @@ export class RecordingCluster implements KubeCluster {
   async create(o: PlanObject, owner?: { name: string; uid: string }) {
     this.calls.push(`create ${o.kind}${owner ? ` owner=${owner.name}` : ''}`);
     this.check('create', o.kind);
+    // the adapter's answer to the apiserver's 404 (test/integration/kube-cluster.test.ts)
+    if (o.namespace !== undefined && !(o.namespace in this.namespaces)) throw invalid(`namespace "${o.namespace}" does not exist in the cluster`);
     this.objects.set(`${o.kind}/${o.namespace ?? ''}/${o.name}`, { kind: o.kind, name: o.name, labels: o.labels, annotations: o.annotations, ...(o.namespace ? { namespace: o.namespace } : {}) });
     return { uid: `uid-${++this.uid}` };
   }
@@ -39,9 +41,13 @@ export class RecordingCluster implements KubeCluster {
     this.objects.delete(key);
     return 'deleted' as const;
   }
-  async requestToken(spec: { expirationSeconds: number; boundSecret?: { name: string; uid: string } }): Promise<IssuedToken> {
+  async requestToken(spec: { namespace: string; serviceAccount: string; expirationSeconds: number; boundSecret?: { name: string; uid: string } }): Promise<IssuedToken> {
     this.calls.push(`token${spec.boundSecret ? ' bound' : ''}`);
     this.check('token');
+    const generated = this.objects.has(`ServiceAccount/${spec.namespace}/${spec.serviceAccount}`);
+    if (!generated && !this.serviceAccounts.has(`${spec.namespace}/${spec.serviceAccount}`)) {
+      throw invalid(`service account "${spec.serviceAccount}" does not exist in namespace "${spec.namespace}"`);
+    }
     return { token: 'header.payload.signature', expiresAt: new Date(this.now() + spec.expirationSeconds * 1000) };
   }
   async getNamespaceLabels(name: string) {

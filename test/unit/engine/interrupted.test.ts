@@ -41,16 +41,17 @@ test('an active lease is left alone by the same pass', async () => {
 });
 
 describe('a config delete racing an issuance strands nothing', () => {
-  test('deleted while the issuance checks the namespace: the issuance fails with 404 and leaves no lease or object', async () => {
-    const check = cluster.getNamespaceLabels.bind(cluster);
+  // no namespace read any more (issue 13): the last moment before the lease exists is its write
+  test('deleted just before the issuance writes its lease: the issuance fails with 404 and leaves no lease or object', async () => {
+    const leases = deps.leases;
+    const create = leases.create.bind(leases);
     let deletedMidway = false;
-    cluster.getNamespaceLabels = async (name) => {
-      const labels = await check(name);
+    leases.create = async (lease) => {
       if (!deletedMidway) {
         deletedMidway = true;
         await deleteConfig(deps, { mount: 'c1', caller: ADMIN, force: true });
       }
-      return labels;
+      return create(lease);
     };
     const err = await failure(issueCreds(deps, { mount: 'c1', roleName: 'gen', caller: CI, body: {} }));
     expect(err.status).toBe(404);
@@ -73,5 +74,48 @@ describe('a config delete racing an issuance strands nothing', () => {
     expect(revoked).toBe(1);
     expect(deps.leases.items.size).toBe(0);
     expect(cluster.objects.size).toBe(0);
+  });
+});
+
+describe('a revoke racing an issuance strands nothing (one-write issuance, issue 13)', () => {
+  /** revokes the issuance's lease (as its caller) just before the cluster sees `kind` created */
+  const revokeBeforeCreating = (kind: string) => {
+    const create = cluster.create.bind(cluster);
+    let revoked: Awaited<ReturnType<typeof revokeLease>> | undefined;
+    cluster.create = async (o, owner) => {
+      if (o.kind === kind && revoked === undefined) {
+        const [leaseId] = [...deps.leases.items.keys()];
+        if (leaseId === undefined) throw new Error('the lease is written before or while the objects are created');
+        revoked = await revokeLease(deps, { lease_id: leaseId }, CI);
+      }
+      return create(o, owner);
+    };
+    return () => revoked;
+  };
+
+  test.each(['ServiceAccount', 'Role', 'RoleBinding'])('revoked while the issuance creates its %s: a 502 saying so, no token, no object, no lease', async (kind) => {
+    const revoked = revokeBeforeCreating(kind);
+    const err = await failure(issueCreds(deps, { mount: 'c1', roleName: 'gen', caller: CI, body: {} }));
+    expect(revoked()).toBeDefined();
+    expect({ status: err.status, message: err.message }).toEqual({
+      status: 502,
+      message: 'the lease was revoked or ended while the token was being issued; no token was issued; try again',
+    });
+    expect(deps.leases.items.size).toBe(0);
+    expect([...cluster.objects.keys()]).toEqual([]);
+  });
+
+  test('revoked between the TokenRequest and the answer: the issuance withdraws the token it got', async () => {
+    const requestToken = cluster.requestToken.bind(cluster);
+    cluster.requestToken = async (spec) => {
+      const token = await requestToken(spec);
+      const [leaseId] = [...deps.leases.items.keys()];
+      await revokeLease(deps, { lease_id: leaseId as string }, CI);
+      return token;
+    };
+    const err = await failure(issueCreds(deps, { mount: 'c1', roleName: 'gen', caller: CI, body: {} }));
+    expect(err.status).toBe(502);
+    expect(deps.leases.items.size).toBe(0);
+    expect([...cluster.objects.keys()]).toEqual([]);
   });
 });

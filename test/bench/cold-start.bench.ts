@@ -1,0 +1,91 @@
+/**
+ * Issue 13's cold-start rows, from the real build: the six Lambda entries bundled with the
+ * options NodejsFunction uses at synth and `npm pack` prebuilds with (infra/bundling.ts), and
+ *  - the size of each bundle (the code Lambda loads; source maps are separate files);
+ *  - the creds module's init (import of the bundle in a fresh process, with the NODE_OPTIONS the
+ *    construct deploys) as a ratio to a minimal middy + Powertools + DynamoDB-client handler
+ *    built the same way, median of `runs` fresh processes each, run alternately.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { build } from 'esbuild';
+import { lambdaEsbuildOptions, lambdaEnvironmentNodeOptions } from '../../infra/bundling.js';
+import { BROKER_FUNCTIONS } from '../../infra/props.js';
+import { kb, median, ms, type Row } from './support/report.js';
+
+const ROOT = path.resolve(import.meta.dirname, '../..');
+
+export interface ColdStartOptions {
+  runs: number;
+  print: (line: string) => void;
+}
+
+/** The environment a deployed function starts with (values are placeholders: nothing is called). */
+const lambdaEnv = (nodeOptions: string | undefined): NodeJS.ProcessEnv => ({
+  PATH: process.env.PATH ?? '',
+  AWS_REGION: 'eu-west-1',
+  AWS_LAMBDA_FUNCTION_NAME: 'kubelease-bench',
+  AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '1024',
+  AWS_ACCESS_KEY_ID: 'AKIAIOSFODNN7EXAMPLE',
+  AWS_SECRET_ACCESS_KEY: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
+  POWERTOOLS_SERVICE_NAME: 'kubelease',
+  POWERTOOLS_METRICS_NAMESPACE: 'Kubelease/Bench',
+  POWERTOOLS_TRACE_ENABLED: 'false',
+  KUBELEASE_ADMIN_PRINCIPALS: 'arn:aws:iam::123456789012:role/platform-admin',
+  KUBELEASE_KMS_KEY_ID: 'arn:aws:kms:eu-west-1:123456789012:key/00000000-0000-0000-0000-000000000000',
+  KUBELEASE_CONFIG_TABLE: 'config',
+  KUBELEASE_ROLES_TABLE: 'roles',
+  KUBELEASE_LEASES_TABLE: 'leases',
+  ...(nodeOptions ? { NODE_OPTIONS: nodeOptions } : {}),
+});
+
+/** ms to import `file` in a fresh Node process (module load + evaluation: Lambda's init of our code). */
+function importTime(file: string, env: NodeJS.ProcessEnv): Promise<number> {
+  const script = `const t = performance.now(); await import(${JSON.stringify(pathToFileURL(file).href)}); process.stdout.write(String(performance.now() - t));`;
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (err += c.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => (code === 0 ? resolve(Number(out)) : reject(new Error(`import of ${file} failed (${code}): ${err.trim()}`))));
+  });
+}
+
+export async function runColdStartBench(o: ColdStartOptions): Promise<Row[]> {
+  const out = mkdtempSync(path.join(os.tmpdir(), 'kl-bench-bundles-'));
+  try {
+    const entries = Object.fromEntries(BROKER_FUNCTIONS.map((fn) => [`${fn}/index`, path.join(ROOT, 'functions', `${fn}.ts`)]));
+    await build(lambdaEsbuildOptions({ ...entries, 'minimal/index': path.join(ROOT, 'test/bench/support/minimal-handler.ts') }, out));
+    const size = (fn: string) => statSync(path.join(out, fn, 'index.mjs')).size;
+    const sizes = Object.fromEntries(BROKER_FUNCTIONS.map((fn) => [fn, size(fn)]));
+    const minimalSize = size('minimal');
+
+    const nodeOptions = lambdaEnvironmentNodeOptions();
+    const creds: number[] = [];
+    const minimal: number[] = [];
+    await importTime(path.join(out, 'creds', 'index.mjs'), lambdaEnv(nodeOptions)); // disk cache warm for both
+    await importTime(path.join(out, 'minimal', 'index.mjs'), lambdaEnv(undefined));
+    for (let i = 0; i < o.runs; i++) {
+      creds.push(await importTime(path.join(out, 'creds', 'index.mjs'), lambdaEnv(nodeOptions)));
+      minimal.push(await importTime(path.join(out, 'minimal', 'index.mjs'), lambdaEnv(undefined)));
+    }
+    const c = median(creds);
+    const m = median(minimal);
+    const largest = Math.max(...Object.values(sizes));
+    o.print('');
+    o.print(`Lambda bundles (esbuild with NodejsFunction's options: minified ESM, node24), ${os.cpus().length} CPUs, load ${os.loadavg()[0]?.toFixed(1)}`);
+    o.print(`  ${BROKER_FUNCTIONS.map((fn) => `${fn} ${kb(sizes[fn] as number)}`).join(', ')}; minimal handler ${kb(minimalSize)}`);
+    o.print(`  module init, median of ${o.runs} fresh processes (${process.version}${nodeOptions ? `, NODE_OPTIONS=${nodeOptions}` : ''}): creds ${ms(c)}, minimal handler ${ms(m)} → ${(c / m).toFixed(2)}×`);
+    return [
+      { measure: 'creds Lambda bundle (minified, as CDK builds it)', value: `${kb(sizes.creds as number)} (largest of six: ${kb(largest)})`, anchor: `minimal handler ${kb(minimalSize)}`, goal: '< 1 MB', holds: largest < 1024 * 1024 },
+      { measure: `creds module init, cold, median of ${o.runs}`, value: ms(c), anchor: `minimal handler ${ms(m)}`, ratio: c / m, goal: '≤ 1.5×', holds: c / m <= 1.5 },
+    ];
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+}

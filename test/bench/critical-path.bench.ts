@@ -1,0 +1,158 @@
+/**
+ * Issue 13's first three rows, on the local stack (`npm start`'s broker, in a child process)
+ * against the bed's apiserver, requests signed in this process on kept-alive connections:
+ *  - mode 3 (generated role) issue, sequential p50 vs the same four API calls made one after
+ *    another (ServiceAccount, Role, RoleBinding, TokenRequest);
+ *  - mode 1 (existing ServiceAccount, anchor Secret) issue p50 vs one Secret create + one
+ *    TokenRequest bound to it;
+ *  - `concurrency` requests in flight, `total` mode-3 issues: throughput and latency vs the raw
+ *    issuance (the same objects and calls, the same concurrency); the broker's CPU per issue.
+ * Anchors run interleaved with the broker's requests, so both see the same machine.
+ */
+import { buildPlan, leaseHash, mergeRole, newLeaseId, type Plan } from '../../lib/domain/index.js';
+import { randomIds } from '../../lib/adapters/random-ids.js';
+import { DEMO_ROLES } from '../../lib/local/stack.js';
+import type { TestBedInfo } from '../../lib/local/testbed/index.js';
+import { closedLoop, median, ms, percentile, timed, type Row } from './support/report.js';
+import { naiveIssue, rawDelete, rawKube, type RawKube } from './support/raw-kube.js';
+import { signedClient, type SignedClient } from './support/signed-client.js';
+import { startStackProcess, type StackProcess } from './support/stack-process.js';
+
+export interface CriticalPathOptions {
+  bed: TestBedInfo;
+  bedFile: string;
+  /** sequential rounds per mode */
+  rounds: number;
+  concurrency: number;
+  total: number;
+  /** a V8 CPU profile (`node --cpu-prof`) of the stack process goes here */
+  cpuProfDir?: string;
+  print: (line: string) => void;
+}
+
+export interface CriticalPathResult {
+  rows: Row[];
+  /** broker CPU per issue under load (ms), for the profile summary */
+  cpuPerIssueMs: number;
+  /** the load window on the stack's monotonic clock (µs), to cut a CPU profile to it */
+  loadWindowUs: [number, number];
+  /** the source map of the stack's bundle (for the profile) */
+  sourceMap: string;
+}
+
+const NAMESPACE = 'default';
+
+export async function runCriticalPathBench(o: CriticalPathOptions): Promise<CriticalPathResult> {
+  const mount = `bench-${Date.now().toString(36)}`;
+  const stack = await startStackProcess({ bedFile: o.bedFile, mount, ...(o.cpuProfDir ? { cpuProfDir: o.cpuProfDir } : {}) });
+  const client = signedClient(stack.url, o.concurrency + 8);
+  const kube = rawKube(o.bed.apiserver.url, o.bed.apiserver.caPem, o.bed.broker.token, o.concurrency + 8);
+  const leases: string[] = [];
+  const rawPlans: Plan[] = [];
+  try {
+    const mounts = await client.send<{ data: { installation_id: string } }>(stack.admin, 'GET', '/v1/mounts?list=true');
+    const installation = mounts.body.data.installation_id;
+    const generatedRole = mergeRole('demo-generated', undefined, DEMO_ROLES['demo-generated']);
+    const anchorRole = mergeRole('demo-existing-sa', undefined, DEMO_ROLES['demo-existing-sa']);
+    /** the plan the broker would build for this role, with fresh names: the anchor creates exactly these objects */
+    const planFor = (role: typeof generatedRole): Plan => {
+      const id = newLeaseId(mount, role.name, randomIds.random);
+      const plan = buildPlan({
+        mount,
+        role,
+        namespace: NAMESPACE,
+        clusterRoleBinding: false,
+        ttl: 3600,
+        audiences: [],
+        leaseHash: leaseHash(id),
+        installation,
+        generatedName: `kl-${role.name}-${randomIds.random(10)}`,
+        expiresAt: new Date(Date.now() + 3600_000),
+      });
+      rawPlans.push(plan);
+      return plan;
+    };
+    const issue = async (role: string) => {
+      const res = await client.send<{ lease_id: string; errors?: string[] }>(stack.ci, 'POST', `/v1/${mount}/creds/${role}`, { kubernetes_namespace: NAMESPACE });
+      if (res.status !== 200) throw new Error(`creds/${role} answered ${res.status}: ${JSON.stringify(res.body)}`);
+      leases.push(res.body.lease_id);
+    };
+
+    // warm-up: connections, caches, JIT
+    for (let i = 0; i < 5; i++) {
+      await issue('demo-generated');
+      await issue('demo-existing-sa');
+      await naiveIssue(kube, planFor(generatedRole));
+      await naiveIssue(kube, planFor(anchorRole));
+    }
+
+    const m3: number[] = [];
+    const m3raw: number[] = [];
+    const m1: number[] = [];
+    const m1raw: number[] = [];
+    for (let round = 0; round < o.rounds; round++) {
+      const steps = [
+        async () => m3.push(await timed(() => issue('demo-generated'))),
+        async () => m3raw.push(await timed(() => naiveIssue(kube, planFor(generatedRole)))),
+        async () => m1.push(await timed(() => issue('demo-existing-sa'))),
+        async () => m1raw.push(await timed(() => naiveIssue(kube, planFor(anchorRole)))),
+      ];
+      // alternate the order so neither side always runs right after the other
+      for (const step of round % 2 === 0 ? steps : [...steps].reverse()) await step();
+    }
+    await cleanUp(client, stack, kube, leases, rawPlans);
+
+    const raw = await closedLoop(o.total, o.concurrency, () => naiveIssue(kube, planFor(generatedRole)));
+    const before = await stack.cpu();
+    const broker = await closedLoop(o.total, o.concurrency, () => issue('demo-generated'));
+    const after = await stack.cpu();
+    await cleanUp(client, stack, kube, leases, rawPlans);
+
+    const cpuPerIssueMs = (after.cpuUs - before.cpuUs) / 1000 / o.total;
+    const rate = (r: { wallMs: number }) => (o.total * 1000) / r.wallMs;
+    const p = (xs: number[], q: number) => percentile(xs, q);
+    o.print('');
+    o.print(`issuance through the local stack (HTTP, SigV4, handlers, DynamoDB Local) vs raw apiserver calls, ${o.rounds} sequential rounds, then ${o.total} issues with ${o.concurrency} in flight`);
+    o.print(`  mode 3 sequential   p50 ${ms(median(m3))} (p90 ${ms(p(m3, 90))})   naive 4 calls p50 ${ms(median(m3raw))} (p90 ${ms(p(m3raw, 90))})`);
+    o.print(`  mode 1 sequential   p50 ${ms(median(m1))} (p90 ${ms(p(m1, 90))})   Secret + bound TokenRequest p50 ${ms(median(m1raw))} (p90 ${ms(p(m1raw, 90))})`);
+    o.print(`  under load          broker ${rate(broker).toFixed(0)}/s, p50 ${ms(median(broker.latencies))}, p99 ${ms(p(broker.latencies, 99))}   raw ${rate(raw).toFixed(0)}/s, p50 ${ms(median(raw.latencies))}, p99 ${ms(p(raw.latencies, 99))}`);
+    o.print(`  broker CPU per issue under load: ${cpuPerIssueMs.toFixed(1)} ms (user + system of the stack process)`);
+
+    const r3 = median(m3) / median(m3raw);
+    const r1 = median(m1) / median(m1raw);
+    const rl = rate(broker) / rate(raw);
+    return {
+      cpuPerIssueMs,
+      sourceMap: stack.sourceMap,
+      loadWindowUs: [before.hrtimeUs, after.hrtimeUs],
+      rows: [
+        { measure: 'mode 3 issue, sequential, p50', value: ms(median(m3)), anchor: `4 naive calls ${ms(median(m3raw))}`, ratio: r3, goal: '≤ 1.2×', holds: r3 <= 1.2 },
+        { measure: 'mode 1 issue, sequential, p50', value: ms(median(m1)), anchor: `Secret + bound TokenRequest ${ms(median(m1raw))}`, ratio: r1, goal: '≤ 1.6×', holds: r1 <= 1.6 },
+        {
+          measure: `${o.concurrency} in flight, ${o.total} mode-3 issues`,
+          value: `${rate(broker).toFixed(0)}/s, p50 ${ms(median(broker.latencies))}, p99 ${ms(p(broker.latencies, 99))}`,
+          anchor: `raw ${rate(raw).toFixed(0)}/s, p50 ${ms(median(raw.latencies))}`,
+          ratio: rl,
+          goal: '≥ 0.7× raw throughput',
+          holds: rl >= 0.7,
+        },
+        { measure: 'broker CPU per mode-3 issue, under load', value: `${cpuPerIssueMs.toFixed(1)} ms`, anchor: '—', goal: 'report (issue 13 §2)' },
+      ],
+    };
+  } finally {
+    client.close();
+    kube.close();
+    await stack.stop();
+  }
+}
+
+/** Revokes the broker's leases and deletes the anchors' objects, outside any timing. */
+async function cleanUp(client: SignedClient, stack: StackProcess, kube: RawKube, leases: string[], plans: Plan[]): Promise<void> {
+  const ids = leases.splice(0);
+  await closedLoop(ids.length, 8, async (i) => {
+    const res = await client.send(stack.admin, 'PUT', '/v1/sys/leases/revoke', { lease_id: ids[i] });
+    if (res.status >= 300) throw new Error(`revoke answered ${res.status}: ${JSON.stringify(res.body)}`);
+  });
+  const objects = plans.splice(0).flatMap((p) => [...p.objects].reverse());
+  await closedLoop(objects.length, 8, (i) => rawDelete(kube, objects[i] as Plan['objects'][number]));
+}

@@ -1,0 +1,183 @@
+/**
+ * The sweeper at scale (issue 13 §4): `leases` expired mode-3 leases (ServiceAccount, Role,
+ * RoleBinding each) swept by the engine's sweep on the real adapters (DynamoDB Local, the
+ * apiserver), against raw DELETEs of the same kind and number of objects at the same
+ * concurrency, in the same binding → role → ServiceAccount order per lease. Both object sets are
+ * created beforehand with the broker's own labels (outside the timing); the lease items are
+ * written in batches.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import * as k8s from '@kubernetes/client-node';
+import { BatchWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { createDocumentClient } from '../../lib/adapters/dynamodb/client.js';
+import { createTables, localTableNames } from '../../lib/local/tables.js';
+import { leaseItem } from '../../lib/adapters/dynamodb/lease-store.js';
+import { TABLE_ENV, type TableKey } from '../../lib/tables.js';
+import { randomIds } from '../../lib/adapters/random-ids.js';
+import { buildPlan, deletionOrder, leaseHash, mergeRole, newLeaseId, toStoredPlan, type Lease, type Plan } from '../../lib/domain/index.js';
+import { DEFAULT_SWEEP_CONCURRENCY, sweep, writeConfig, writeRole, type EngineDeps } from '../../lib/engine/index.js';
+import { deletePlanObjects } from '../../lib/engine/executor.js';
+import { seenIn } from '../../lib/engine/sweep.js';
+import { ClientNodeCluster } from '../../lib/adapters/kubernetes/cluster.js';
+import { depsFromEnv } from '../../lib/lambda/runtime.js';
+import { LocalSecretBox } from '../../lib/local/secret-box.js';
+import type { TestBedInfo } from '../../lib/local/testbed/index.js';
+import { closedLoop, ms, type Row } from './support/report.js';
+import { rawCreate, rawDelete, rawKube, type RawKube } from './support/raw-kube.js';
+
+/** the sweeper's own default: what the scheduled sweep runs with */
+export const SWEEP_CONCURRENCY = DEFAULT_SWEEP_CONCURRENCY;
+
+export interface SweepScaleOptions {
+  bed: TestBedInfo;
+  leases: number;
+  /** leases in flight, for the sweeper and the raw deletes alike */
+  concurrency: number;
+  print: (line: string) => void;
+}
+
+const ADMIN_ARN = 'arn:aws:iam::123456789012:user/bench-admin';
+const RULES = JSON.stringify({ rules: [{ apiGroups: [''], resources: ['pods'], verbs: ['get', 'list'] }] });
+/** parallel creates while setting up (not measured) */
+const SETUP_CONCURRENCY = 32;
+
+export async function runSweepScaleBench(o: SweepScaleOptions): Promise<Row[]> {
+  const started = performance.now();
+  const tag = Date.now().toString(36);
+  const mount = `sweep-${tag}`;
+  const namespace = `kl-sweep-${tag}`;
+  const tmp = mkdtempSync(path.join(os.tmpdir(), 'kl-bench-sweep-'));
+  const admin = new k8s.KubeConfig();
+  admin.loadFromFile(o.bed.admin.kubeconfigPath);
+  const core = admin.makeApiClient(k8s.CoreV1Api);
+  await core.createNamespace({ body: { metadata: { name: namespace } } });
+  const kube = rawKube(o.bed.apiserver.url, o.bed.apiserver.caPem, o.bed.broker.token, SETUP_CONCURRENCY + 8);
+
+  const tables = localTableNames(`bench-${mount}`);
+  const env: NodeJS.ProcessEnv = {
+    ...Object.fromEntries((Object.keys(TABLE_ENV) as TableKey[]).map((k) => [TABLE_ENV[k], tables[k]])),
+    KUBELEASE_DYNAMODB_ENDPOINT: o.bed.dynamodb.endpoint,
+    KUBELEASE_ADMIN_PRINCIPALS: ADMIN_ARN,
+  };
+  process.env.AWS_REGION ??= o.bed.dynamodb.region;
+  process.env.AWS_ACCESS_KEY_ID ??= o.bed.dynamodb.credentials.accessKeyId;
+  process.env.AWS_SECRET_ACCESS_KEY ??= o.bed.dynamodb.credentials.secretAccessKey;
+  const client = createDocumentClient({ endpoint: o.bed.dynamodb.endpoint, region: o.bed.dynamodb.region, credentials: o.bed.dynamodb.credentials });
+  try {
+    await createTables(client, tables);
+    const base = depsFromEnv(env, undefined, { secretBox: LocalSecretBox.fromFileOrCreate(path.join(tmp, 'envelope.key')) });
+    await writeConfig(base, { mount, caller: { arn: ADMIN_ARN }, body: { kubernetes_host: o.bed.apiserver.url, kubernetes_ca_cert: o.bed.apiserver.caPem, service_account_jwt: o.bed.broker.token } });
+    await writeRole(base, { mount, name: 'gen', caller: { arn: ADMIN_ARN }, body: { allowed_kubernetes_namespaces: namespace, generated_role_rules: RULES, allowed_principals: ADMIN_ARN } });
+    const installation = (await base.configs.installationId()) ?? '';
+    const role = mergeRole('gen', undefined, { allowed_kubernetes_namespaces: namespace, generated_role_rules: RULES, allowed_principals: ADMIN_ARN });
+    const issuedAt = Math.floor(Date.now() / 1000);
+    const makeLeases = (n: number) =>
+      Array.from({ length: n }, () => {
+        const id = newLeaseId(mount, 'gen', randomIds.random);
+        const plan = buildPlan({
+          mount,
+          role,
+          namespace,
+          clusterRoleBinding: false,
+          ttl: 600,
+          audiences: [],
+          leaseHash: leaseHash(id),
+          installation,
+          generatedName: `kl-gen-${randomIds.random(10)}`,
+          expiresAt: new Date((issuedAt + 600) * 1000),
+        });
+        return { id, plan };
+      });
+
+    // 1. the anchor: raw DELETEs of N leases' objects
+    const rawSet = makeLeases(o.leases);
+    const createRaw = await timedCreate(kube, rawSet.map((l) => l.plan));
+    const raw = await closedLoop(rawSet.length, o.concurrency, async (i) => {
+      for (const group of deletionOrder((rawSet[i] as { plan: Plan }).plan.objects)) await Promise.all(group.map((obj) => rawDelete(kube, obj)));
+    });
+
+    // 2. the sweeper's Kubernetes half alone: the same deletes through the adapter, uids from one
+    //    listing, no DynamoDB (what the sweep costs beyond this is its lease items' writes)
+    const adapterSet = makeLeases(o.leases);
+    await timedCreate(kube, adapterSet.map((l) => l.plan));
+    const adapter = new ClientNodeCluster({ server: o.bed.apiserver.url, caPem: o.bed.apiserver.caPem, token: o.bed.broker.token });
+    const adapterRun = await (async () => {
+      const t0 = performance.now();
+      const seen = seenIn(await adapter.listManaged());
+      await closedLoop(adapterSet.length, o.concurrency, async (i) => {
+        const { id, plan } = adapterSet[i] as { id: string; plan: Plan };
+        await deletePlanObjects(adapter, plan.objects, { leaseHash: leaseHash(id), installation }, seen);
+      });
+      return performance.now() - t0;
+    })();
+    await adapter.close();
+
+    // 3. the sweeper over N expired leases of the same shape
+    const swept = makeLeases(o.leases);
+    const createSwept = await timedCreate(kube, swept.map((l) => l.plan));
+    const items: Lease[] = swept.map(({ id, plan }) => ({
+      lease_id: id,
+      lease_hash: leaseHash(id),
+      mount,
+      role: 'gen',
+      namespace,
+      caller_arn: ADMIN_ARN,
+      status: 'active',
+      issued_at: issuedAt,
+      // still ahead in real time (DynamoDB Local's TTL leaves them alone); the sweeper's clock is past it
+      expires_at: issuedAt + 600,
+      plan: toStoredPlan(plan),
+      service_account_name: plan.token.serviceAccount.name,
+    }));
+    await closedLoop(Math.ceil(items.length / 25), 8, async (b) => {
+      let pending: Record<string, unknown>[] = items.slice(b * 25, b * 25 + 25).map((l) => ({ PutRequest: { Item: leaseItem(l) } }));
+      while (pending.length > 0) {
+        const out = await client.send(new BatchWriteCommand({ RequestItems: { [tables.leases]: pending } }));
+        pending = (out.UnprocessedItems?.[tables.leases] ?? []) as Record<string, unknown>[];
+      }
+    });
+    const shift = 3600_000;
+    const deps: EngineDeps = { ...base, clock: { now: () => new Date(Date.now() + shift) } };
+    const t = performance.now();
+    const report = await sweep(deps, { deadline: new Date(Date.now() + shift + 30 * 60_000), concurrency: o.concurrency });
+    const sweepMs = performance.now() - t;
+
+    const objects = o.leases * 3;
+    const r = sweepMs / raw.wallMs;
+    o.print('');
+    o.print(`sweeper at scale: ${o.leases} expired mode-3 leases (${objects} objects), ${o.concurrency} leases in flight (bench row took ${((performance.now() - started) / 1000).toFixed(0)} s; setup created ${objects * 3} objects in ${((createRaw + createSwept) / 1000).toFixed(0)} s)`);
+    o.print(`  sweep ${ms(sweepMs)} (${((objects * 1000) / sweepMs).toFixed(0)} objects/s): ${report.expiredLeases} leases ended, ${report.objectsDeleted} objects deleted, ${report.failures.length} failures${report.outOfTime ? ', OUT OF TIME' : ''}`);
+    o.print(`  raw DELETEs of the same number of objects ${ms(raw.wallMs)} (${((objects * 1000) / raw.wallMs).toFixed(0)} objects/s) → sweep/raw ${r.toFixed(2)}×`);
+    o.print(`  its Kubernetes half alone (adapter deletes, uids from one listing, no DynamoDB) ${ms(adapterRun)} → ${(adapterRun / raw.wallMs).toFixed(2)}× raw; the rest is the lease items' writes to DynamoDB Local on the same cores`);
+    if (report.failures.length > 0) o.print(`  first failures: ${report.failures.slice(0, 3).join('; ')}`);
+    return [
+      {
+        measure: `sweep ${o.leases} expired mode-3 leases (${objects} objects)`,
+        value: `${ms(sweepMs)}, ${report.objectsDeleted} deleted`,
+        anchor: `raw deletes ${ms(raw.wallMs)}`,
+        ratio: r,
+        goal: '≤ 1.5×',
+        holds: r <= 1.5 && report.objectsDeleted === objects,
+      },
+    ];
+  } finally {
+    client.destroy();
+    kube.close();
+    await core.deleteNamespace({ name: namespace }).catch(() => undefined);
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+/** Creates every plan's objects (owner first, uid in the others' ownerReferences), many plans in parallel; returns ms. */
+async function timedCreate(kube: RawKube, plans: Plan[]): Promise<number> {
+  const { wallMs } = await closedLoop(plans.length, SETUP_CONCURRENCY, async (i) => {
+    const plan = plans[i] as Plan;
+    const [sa, ...rest] = plan.objects;
+    if (!sa) return;
+    const uid = await rawCreate(kube, sa);
+    await Promise.all(rest.map((obj) => rawCreate(kube, obj, { name: sa.name, uid })));
+  });
+  return wallMs;
+}
