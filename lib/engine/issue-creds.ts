@@ -18,6 +18,7 @@ import {
   roleMode,
   toStoredPlan,
   upstream,
+  type KubeleaseError,
   type Lease,
   type PlanObject,
   type Role,
@@ -178,13 +179,18 @@ const leaseEnded = () => upstream('the lease was revoked or ended while the toke
  */
 async function failureOf(deps: EngineDeps, mount: string, leaseId: string | undefined, err: unknown): Promise<unknown> {
   try {
-    const [mountLive, current] = await Promise.all([deps.configs.exists(mount), leaseId ? deps.leases.get(leaseId) : undefined]);
-    if (!mountLive) return mountDeleted(mount);
-    if (leaseId && current?.status !== 'active') return leaseEnded();
-    return err;
+    return (await endedMeanwhile(deps, mount, leaseId)) ?? err;
   } catch {
     return err;
   }
+}
+
+/** mountDeleted or leaseEnded when that happened meanwhile (consistent reads); undefined while both stand */
+async function endedMeanwhile(deps: EngineDeps, mount: string, leaseId: string | undefined): Promise<KubeleaseError | undefined> {
+  const [mountLive, current] = await Promise.all([deps.configs.exists(mount), leaseId ? deps.leases.get(leaseId) : undefined]);
+  if (!mountLive) return mountDeleted(mount);
+  if (leaseId && current?.status !== 'active') return leaseEnded();
+  return undefined;
 }
 
 async function rollback(deps: EngineDeps, kube: KubeCluster, lease: Lease, created: readonly PlanObject[]): Promise<void> {
@@ -206,9 +212,8 @@ async function rollback(deps: EngineDeps, kube: KubeCluster, lease: Lease, creat
  * the config (deleteConfig), so a lease is either seen there or sees the config gone here.
  */
 async function assertStillIssuable(deps: EngineDeps, leaseId: string, mount: string): Promise<void> {
-  const [current, mountLive] = await Promise.all([deps.leases.get(leaseId), deps.configs.exists(mount)]);
-  if (!mountLive) throw mountDeleted(mount);
-  if (current?.status !== 'active') throw leaseEnded();
+  const ended = await endedMeanwhile(deps, mount, leaseId);
+  if (ended) throw ended;
 }
 
 /** seconds the apiserver's expiry may differ from the one asked for (its clock, rounding) before the lease follows it */

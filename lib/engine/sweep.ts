@@ -89,12 +89,6 @@ export async function sweep(deps: EngineDeps, opts: { deadline: Date; concurrenc
 }
 
 /**
- * A lease is `revoking` from the moment a revoke (or an expiry) starts until its item is deleted:
- * one still in that state after the pass above was cut short by a fault or a crash. Its owner
- * asked for the token to die, so it is finished now rather than when the lease would expire.
- * endLease is idempotent: a revoke still in flight and this run both get a clean result.
- */
-/**
  * Expired leases: no issuance runs for them and their token is dead or dying, so unlike a revoke
  * there is nothing to mark first (one write per lease saved). Each lease's objects are deleted
  * in its slot; its item is deleted once they are gone, off the slot (bounded the same), so the
@@ -136,16 +130,23 @@ async function endExpired(
   await Promise.all(pending);
 }
 
+const objectKey = (o: { kind: string; namespace?: string; name: string }) => `${o.kind}/${o.namespace ?? ''}/${o.name}`;
+
 /** what the listing saw of each object, by kind, namespace and name */
 export function seenIn(listing: readonly ManagedObject[]): SeenLookup {
-  const key = (o: { kind: string; namespace?: string; name: string }) => `${o.kind}/${o.namespace ?? ''}/${o.name}`;
-  const byKey = new Map(listing.map((o) => [key(o), o]));
+  const byKey = new Map(listing.map((o) => [objectKey(o), o]));
   return (ref) => {
-    const o = byKey.get(key(ref));
+    const o = byKey.get(objectKey(ref));
     return o?.uid ? { uid: o.uid, labels: o.labels } : undefined;
   };
 }
 
+/**
+ * A lease is `revoking` from the moment a revoke (or an expiry) starts until its item is deleted:
+ * one still in that state after the pass above was cut short by a fault or a crash. Its owner
+ * asked for the token to die, so it is finished now rather than when the lease would expire.
+ * endLease is idempotent: a revoke still in flight and this run both get a clean result.
+ */
 async function finishRevokes(
   deps: EngineDeps,
   kube: KubeCluster,
@@ -229,12 +230,11 @@ export function incompleteLeases(
   listed: readonly ManagedObject[],
   o: { now: number; graceSeconds: number; unlisted: readonly string[] },
 ): Lease[] {
-  const key = (kind: string, namespace: string | undefined, name: string) => `${kind}/${namespace ?? ''}/${name}`;
-  const present = new Set(listed.map((m) => `${m.labels[LABEL_LEASE] ?? ''}#${key(m.kind, m.namespace, m.name)}`));
+  const present = new Set(listed.map((m) => `${m.labels[LABEL_LEASE] ?? ''}#${objectKey(m)}`));
   return leases.filter(
     (lease) =>
       lease.issued_at + o.graceSeconds < o.now &&
-      lease.plan.objects.some((ref) => !o.unlisted.includes(ref.kind) && !present.has(`${lease.lease_hash}#${key(ref.kind, ref.namespace, ref.name)}`)),
+      lease.plan.objects.some((ref) => !o.unlisted.includes(ref.kind) && !present.has(`${lease.lease_hash}#${objectKey(ref)}`)),
   );
 }
 
