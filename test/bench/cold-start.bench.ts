@@ -83,20 +83,20 @@ export async function runColdStartBench(o: ColdStartOptions): Promise<Row[]> {
     const altSize = statSync(altFile).size;
 
     const nodeOptions = lambdaEnvironmentNodeOptions();
-    const creds: number[] = [];
-    const minimal: number[] = [];
-    const alternative: number[] = [];
-    await importTime(path.join(out, 'creds', 'index.mjs'), lambdaEnv(nodeOptions)); // disk cache warm for all three
-    await importTime(path.join(out, 'minimal', 'index.mjs'), lambdaEnv(undefined));
-    await importTime(altFile, lambdaEnv(nodeOptions));
+    /** imported alternately, each after a warm-up import (disk cache) */
+    const bundles = {
+      creds: { file: path.join(out, 'creds', 'index.mjs'), env: lambdaEnv(nodeOptions) },
+      minimal: { file: path.join(out, 'minimal', 'index.mjs'), env: lambdaEnv(undefined) },
+      alternative: { file: altFile, env: lambdaEnv(nodeOptions) },
+    };
+    const times = { creds: [] as number[], minimal: [] as number[], alternative: [] as number[] };
+    for (const { file, env } of Object.values(bundles)) await importTime(file, env);
     for (let i = 0; i < o.runs; i++) {
-      creds.push(await importTime(path.join(out, 'creds', 'index.mjs'), lambdaEnv(nodeOptions)));
-      minimal.push(await importTime(path.join(out, 'minimal', 'index.mjs'), lambdaEnv(undefined)));
-      alternative.push(await importTime(altFile, lambdaEnv(nodeOptions)));
+      for (const [name, { file, env }] of Object.entries(bundles)) times[name as keyof typeof bundles].push(await importTime(file, env));
     }
-    const c = median(creds);
-    const m = median(minimal);
-    const a = median(alternative);
+    const c = median(times.creds);
+    const m = median(times.minimal);
+    const a = median(times.alternative);
     const largest = Math.max(...Object.values(sizes));
     o.print('');
     o.print(`Lambda bundles (esbuild with NodejsFunction's options: minified ESM, node24), ${os.cpus().length} CPUs, load ${os.loadavg()[0]?.toFixed(1)}`);
