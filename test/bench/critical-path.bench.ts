@@ -13,10 +13,12 @@ import { buildPlan, leaseHash, mergeRole, newLeaseId, type Plan } from '../../li
 import { randomIds } from '../../lib/adapters/random-ids.js';
 import { DEMO_ROLES } from '../../lib/local/stack.js';
 import type { TestBedInfo } from '../../lib/local/testbed/index.js';
+import { bedProcesses, cpuPerIssue, readCpu } from './support/machine-cpu.js';
 import { closedLoop, median, ms, percentile, timed, type Row } from './support/report.js';
 import { naiveIssue, rawDelete, rawKube, type RawKube } from './support/raw-kube.js';
 import { signedClient, type SignedClient } from './support/signed-client.js';
 import { startStackProcess, type StackProcess } from './support/stack-process.js';
+import type { WaitSplit } from './support/wait-split.js';
 
 export interface CriticalPathOptions {
   bed: TestBedInfo;
@@ -86,6 +88,7 @@ export async function runCriticalPathBench(o: CriticalPathOptions): Promise<Crit
       await naiveIssue(kube, planFor(anchorRole));
     }
 
+    stack.record();
     const m3: number[] = [];
     const m3raw: number[] = [];
     const m1: number[] = [];
@@ -100,11 +103,17 @@ export async function runCriticalPathBench(o: CriticalPathOptions): Promise<Crit
       // alternate the order so neither side always runs right after the other
       for (const step of round % 2 === 0 ? steps : [...steps].reverse()) await step();
     }
+    const splits = await stack.splits();
     await cleanUp(client, stack, kube, leases, rawPlans);
 
+    const procs = bedProcesses(o.bed.dir);
+    const rawCpuBefore = readCpu(procs);
     const raw = await closedLoop(o.total, o.concurrency, () => naiveIssue(kube, planFor(generatedRole)));
+    const rawCpuAfter = readCpu(procs);
     const before = await stack.cpu();
+    const brokerCpuBefore = readCpu(procs);
     const broker = await closedLoop(o.total, o.concurrency, () => issue('demo-generated'));
+    const brokerCpuAfter = readCpu(procs);
     const after = await stack.cpu();
     await cleanUp(client, stack, kube, leases, rawPlans);
 
@@ -117,6 +126,24 @@ export async function runCriticalPathBench(o: CriticalPathOptions): Promise<Crit
     o.print(`  mode 1 sequential   p50 ${ms(median(m1))} (p90 ${ms(p(m1, 90))})   Secret + bound TokenRequest p50 ${ms(median(m1raw))} (p90 ${ms(p(m1raw, 90))})`);
     o.print(`  under load          broker ${rate(broker).toFixed(0)}/s, p50 ${ms(median(broker.latencies))}, p99 ${ms(p(broker.latencies, 99))}   raw ${rate(raw).toFixed(0)}/s, p50 ${ms(median(raw.latencies))}, p99 ${ms(p(raw.latencies, 99))}`);
     o.print(`  broker CPU per issue under load: ${cpuPerIssueMs.toFixed(1)} ms (user + system of the stack process)`);
+
+    const machine = machineRow(
+      rawCpuBefore && rawCpuAfter ? cpuPerIssue(rawCpuBefore, rawCpuAfter, o.total) : undefined,
+      brokerCpuBefore && brokerCpuAfter ? cpuPerIssue(brokerCpuBefore, brokerCpuAfter, o.total) : undefined,
+      cpuPerIssueMs,
+    );
+    if (machine) o.print(`  machine CPU per issue under load: ${machine.value}; raw ${machine.anchor}`);
+    o.print('  where a sequential issue waited (medians; "own" = no call in flight: SigV4, handlers, serialization, waiting for a CPU):');
+    for (const [label, role, anchor] of [['mode 3', 'demo-generated', median(m3raw)], ['mode 1', 'demo-existing-sa', median(m1raw)]] as const) {
+      const mine = splits.filter((r) => r.path.endsWith(`/creds/${role}`)).map((r) => r.split);
+      if (mine.length === 0) continue;
+      const at = (f: (x: WaitSplit) => number) => median(mine.map(f));
+      const withoutDynamo = at((x) => x.kubeOnly + x.both + x.neither);
+      o.print(
+        `    ${label}: apiserver only ${ms(at((x) => x.kubeOnly))}, DynamoDB only ${ms(at((x) => x.dynamodbOnly))}, both ${ms(at((x) => x.both))}, own ${ms(at((x) => x.neither))}; ` +
+          `less the DynamoDB-only time ${ms(withoutDynamo)} = ${(withoutDynamo / anchor).toFixed(2)}× its anchor`,
+      );
+    }
 
     const r3 = median(m3) / median(m3raw);
     const r1 = median(m1) / median(m1raw);
@@ -137,6 +164,7 @@ export async function runCriticalPathBench(o: CriticalPathOptions): Promise<Crit
           holds: rl >= 0.7,
         },
         { measure: 'broker CPU per mode-3 issue, under load', value: `${cpuPerIssueMs.toFixed(1)} ms`, anchor: '—', goal: 'report (issue 13 §2)' },
+        ...(machine ? [machine] : []),
       ],
     };
   } finally {
@@ -144,6 +172,30 @@ export async function runCriticalPathBench(o: CriticalPathOptions): Promise<Crit
     kube.close();
     await stack.stop();
   }
+}
+
+/**
+ * All CPUs' busy time per issue in the two load runs, split by process. Both runs keep the CPUs
+ * busy, so the throughput ratio is about raw ÷ broker machine CPU per issue: the row shows how
+ * much of the broker's share each part takes.
+ */
+function machineRow(
+  raw: ReturnType<typeof cpuPerIssue> | undefined,
+  broker: ReturnType<typeof cpuPerIssue> | undefined,
+  stackMs: number,
+): Row | undefined {
+  if (!raw || !broker) return undefined;
+  const kubeMs = (x: ReturnType<typeof cpuPerIssue>) => (x.processes.get('kube-apiserver') ?? 0) + (x.processes.get('etcd') ?? 0);
+  const ddbMs = broker.processes.get('dynamodb-local') ?? 0;
+  const restMs = broker.machine - stackMs - ddbMs - kubeMs(broker);
+  const f = (v: number) => v.toFixed(1);
+  return {
+    measure: 'machine CPU per mode-3 issue, under load',
+    value: `${f(broker.machine)} ms: stack ${f(stackMs)}, DynamoDB Local ${f(ddbMs)}, apiserver + etcd ${f(kubeMs(broker))}, rest ${f(restMs)}`,
+    anchor: `${f(raw.machine)} ms: apiserver + etcd ${f(kubeMs(raw))}, rest ${f(raw.machine - kubeMs(raw))}`,
+    ratio: broker.machine / raw.machine,
+    goal: 'report: the load row ≈ 1 ÷ this',
+  };
 }
 
 /** Revokes the broker's leases and deletes the anchors' objects, outside any timing. */

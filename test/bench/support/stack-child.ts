@@ -6,11 +6,16 @@
  * parent over the IPC channel:
  *   → {ready, url, credentialsPath}           once it serves
  *   ← {cpu: id}  → {cpu: id, user, system, hrtimeUs}   CPU time (µs) and the monotonic clock
+ *   ← {record: true}                          starts recording its requests and their outgoing calls
+ *   ← {splits: id}  → {splits: id, list}      stops recording; per request: path and wait split
  *   ← {stop: true}                            stops the stack and exits 0 (a --cpu-prof profile is written)
  */
+import { subscribe } from 'node:diagnostics_channel';
 import { readFileSync } from 'node:fs';
+import type { ClientRequest, IncomingMessage } from 'node:http';
 import { startLocalStack } from '../../../lib/local/stack.js';
 import type { TestBedInfo } from '../../../lib/local/testbed/index.js';
+import { waitSplit, type CallKind, type Span } from './wait-split.js';
 
 interface ChildOptions {
   tablePrefix: string;
@@ -34,8 +39,40 @@ const stack = await startLocalStack({
   requestLog: () => {},
 });
 
+/** requests served and calls made while recording (sequential runs: one request at a time) */
+let recording = false;
+const served: (Span & { path: string })[] = [];
+const calls: (Span & { kind: CallKind })[] = [];
+const portOf = (url: string) => new URL(url).port;
+const kindByPort = new Map<string, CallKind>([
+  [portOf(bed.apiserver.url), 'kube'],
+  [portOf(bed.dynamodb.endpoint), 'dynamodb'],
+]);
+const started = new WeakMap<object, number>();
+const begin = ({ request }: { request: object }) => void (recording && started.set(request, performance.now()));
+subscribe('http.server.request.start', begin as (m: unknown) => void);
+subscribe('http.client.request.start', begin as (m: unknown) => void);
+subscribe('http.server.response.finish', (m) => {
+  const { request } = m as { request: IncomingMessage };
+  const start = started.get(request);
+  if (recording && start !== undefined) served.push({ path: request.url ?? '', start, end: performance.now() });
+});
+subscribe('http.client.response.finish', (m) => {
+  const { request } = m as { request: ClientRequest };
+  const start = started.get(request);
+  const kind = kindByPort.get(String(request.socket?.remotePort ?? ''));
+  if (recording && start !== undefined && kind) calls.push({ kind, start, end: performance.now() });
+});
+
 const send = (message: unknown) => process.send?.(message);
-process.on('message', (message: { cpu?: number; stop?: boolean }) => {
+process.on('message', (message: { cpu?: number; stop?: boolean; record?: boolean; splits?: number }) => {
+  if (message.record) recording = true;
+  if (message.splits !== undefined) {
+    recording = false;
+    const list = served.splice(0).map((r) => ({ path: r.path, split: waitSplit(r, calls) }));
+    calls.splice(0);
+    send({ splits: message.splits, list });
+  }
   if (message.cpu !== undefined) {
     const { user, system } = process.cpuUsage();
     send({ cpu: message.cpu, user, system, hrtimeUs: Number(process.hrtime.bigint() / 1000n) });

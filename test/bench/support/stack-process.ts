@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { ESBUILD_TARGET, ESM_REQUIRE_BANNER } from '../../../infra/bundling.js';
 import { principal, type LocalCredentials, type LocalPrincipal } from '../../../lib/local/credentials.js';
+import type { WaitSplit } from './wait-split.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -30,6 +31,10 @@ export interface StackProcess {
   admin: LocalPrincipal;
   ci: LocalPrincipal;
   cpu(): Promise<CpuSample>;
+  /** from now on the child records each request's wall time and its outgoing calls */
+  record(): void;
+  /** stops recording: each request recorded, with where its wall time went (wait-split.ts) */
+  splits(): Promise<{ path: string; split: WaitSplit }[]>;
   stop(): Promise<void>;
 }
 
@@ -97,6 +102,18 @@ export async function startStackProcess(options: StackProcessOptions): Promise<S
         const id = next++;
         pending.set(id, resolve);
         child.send({ cpu: id });
+      }),
+    record: () => child.send({ record: true }),
+    splits: () =>
+      new Promise((resolve) => {
+        const id = next++;
+        const onSplits = (m: { splits?: number; list: { path: string; split: WaitSplit }[] }) => {
+          if (m.splits !== id) return;
+          child.off('message', onSplits);
+          resolve(m.list);
+        };
+        child.on('message', onSplits);
+        child.send({ splits: id });
       }),
     stop: async () => {
       if (child.exitCode === null) child.send({ stop: true });
