@@ -108,7 +108,10 @@ describe.each(MODES)('$role: killed after each step, a sweep leaves no orphan', 
       // all and ends at its expiry like any other
       expect(live).toHaveLength(1);
       expect(after).toEqual(live[0]?.plan.objects.map((o) => `${o.kind}/${o.name}`).sort());
-      await sweep({ ...env.deps, clock: past(TTL_SECONDS + 1) }, { deadline });
+      // a second past the lease's own expiry: `started` + TTL may still be within its second
+      // when the issuance read its clock a second boundary after `started`
+      const expiresAt = live[0]?.expires_at ?? 0;
+      await sweep({ ...env.deps, clock: { now: () => new Date((expiresAt + 1) * 1000) } }, { deadline });
       expect(await labeledInNamespace(namespace, env.mount)).toEqual([]);
       expect(leasesOfNamespace()).toEqual([]);
     } else {
