@@ -31,7 +31,7 @@ const keySchema = (pk: KeyAttr, sk?: KeyAttr): KeySchemaElement[] => [
 ];
 
 /** The CreateTable input for one definition. */
-function createTableInput(def: TableDef, tableName: string): CreateTableCommandInput {
+function createTableInput(def: TableDef, tableName: string, withStream = true): CreateTableCommandInput {
   const attrs = new Map<string, KeyAttr['type']>();
   const add = (a?: KeyAttr) => {
     if (a) attrs.set(a.name, a.type);
@@ -61,7 +61,7 @@ function createTableInput(def: TableDef, tableName: string): CreateTableCommandI
           })),
         }
       : {}),
-    ...(def.stream ? { StreamSpecification: { StreamEnabled: true, StreamViewType: def.stream } } : {}),
+    ...(def.stream && withStream ? { StreamSpecification: { StreamEnabled: true, StreamViewType: def.stream } } : {}),
   };
 }
 
@@ -89,6 +89,11 @@ export interface CreateTablesOptions {
   tables?: TableKey[];
   /** per table, default 60 s */
   timeoutMs?: number;
+  /**
+   * false: no stream even where tables.ts has one (benchmarks only: DynamoDB Local's CPU per write
+   * on a table with a stream grows with every stream record the process has kept); default true
+   */
+  streams?: boolean;
 }
 
 /**
@@ -116,7 +121,7 @@ export async function createTables(
       }
       if (!exists) {
         try {
-          await client.send(new CreateTableCommand(createTableInput(def, name)));
+          await client.send(new CreateTableCommand(createTableInput(def, name, options.streams ?? true)));
         } catch (e) {
           // created concurrently by another process: fine
           if (!(e instanceof ResourceInUseException)) throw e;

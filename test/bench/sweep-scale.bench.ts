@@ -4,7 +4,8 @@
  * apiserver), against raw DELETEs of the same kind and number of objects at the same
  * concurrency, in the same binding → role → ServiceAccount order per lease. Both object sets are
  * created beforehand with the broker's own labels (outside the timing); the lease items are
- * written in batches.
+ * written in batches. Reported beside it: the machine's CPU in both runs by process, and the same
+ * sweep on a leases table without its stream.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -24,6 +25,7 @@ import { ClientNodeCluster } from '../../lib/adapters/kubernetes/cluster.js';
 import { depsFromEnv } from '../../lib/lambda/runtime.js';
 import { LocalSecretBox } from '../../lib/local/secret-box.js';
 import type { TestBedInfo } from '../../lib/local/testbed/index.js';
+import { bedProcesses, readCpu, type CpuReading } from './support/machine-cpu.js';
 import { closedLoop, ms, type Row } from './support/report.js';
 import { rawCreate, rawDelete, rawKube, type RawKube } from './support/raw-kube.js';
 
@@ -67,7 +69,8 @@ export async function runSweepScaleBench(o: SweepScaleOptions): Promise<Row[]> {
   const client = createDocumentClient({ endpoint: o.bed.dynamodb.endpoint, region: o.bed.dynamodb.region, credentials: o.bed.dynamodb.credentials });
   try {
     await createTables(client, tables);
-    const base = depsFromEnv(env, undefined, { secretBox: LocalSecretBox.fromFileOrCreate(path.join(tmp, 'envelope.key')) });
+    const secretBox = LocalSecretBox.fromFileOrCreate(path.join(tmp, 'envelope.key'));
+    const base = depsFromEnv(env, undefined, { secretBox });
     await writeConfig(base, { mount, caller: { arn: ADMIN_ARN }, body: { kubernetes_host: o.bed.apiserver.url, kubernetes_ca_cert: o.bed.apiserver.caPem, service_account_jwt: o.bed.broker.token } });
     await writeRole(base, { mount, name: 'gen', caller: { arn: ADMIN_ARN }, body: { allowed_kubernetes_namespaces: namespace, generated_role_rules: RULES, allowed_principals: ADMIN_ARN } });
     const installation = (await base.configs.installationId()) ?? '';
@@ -94,9 +97,12 @@ export async function runSweepScaleBench(o: SweepScaleOptions): Promise<Row[]> {
     // 1. the anchor: raw DELETEs of N leases' objects
     const rawSet = makeLeases(o.leases);
     const createRaw = await timedCreate(kube, rawSet.map((l) => l.plan));
+    const procs = bedProcesses(o.bed.dir);
+    const rawCpu = cpuWindow(procs);
     const raw = await closedLoop(rawSet.length, o.concurrency, async (i) => {
       for (const group of deletionOrder((rawSet[i] as { plan: Plan }).plan.objects)) await Promise.all(group.map((obj) => rawDelete(kube, obj)));
     });
+    const rawSplit = rawCpu.end();
 
     // 2. the sweeper's Kubernetes half alone: the same deletes through the adapter, uids from one
     //    listing, no DynamoDB (what the sweep costs beyond this is its lease items' writes)
@@ -115,34 +121,46 @@ export async function runSweepScaleBench(o: SweepScaleOptions): Promise<Row[]> {
     await adapter.close();
 
     // 3. the sweeper over N expired leases of the same shape
-    const swept = makeLeases(o.leases);
-    const createSwept = await timedCreate(kube, swept.map((l) => l.plan));
-    const items: Lease[] = swept.map(({ id, plan }) => ({
-      lease_id: id,
-      lease_hash: leaseHash(id),
-      mount,
-      role: 'gen',
-      namespace,
-      caller_arn: ADMIN_ARN,
-      status: 'active',
-      issued_at: issuedAt,
-      // still ahead in real time (DynamoDB Local's TTL leaves them alone); the sweeper's clock is past it
-      expires_at: issuedAt + 600,
-      plan: toStoredPlan(plan),
-      service_account_name: plan.token.serviceAccount.name,
-    }));
-    await closedLoop(Math.ceil(items.length / 25), 8, async (b) => {
-      let pending: Record<string, unknown>[] = items.slice(b * 25, b * 25 + 25).map((l) => ({ PutRequest: { Item: leaseItem(l) } }));
-      while (pending.length > 0) {
-        const out = await client.send(new BatchWriteCommand({ RequestItems: { [tables.leases]: pending } }));
-        pending = (out.UnprocessedItems?.[tables.leases] ?? []) as Record<string, unknown>[];
-      }
-    });
     const shift = 3600_000;
-    const deps: EngineDeps = { ...base, clock: { now: () => new Date(Date.now() + shift) } };
-    const t = performance.now();
-    const report = await sweep(deps, { deadline: new Date(Date.now() + shift + 30 * 60_000), concurrency: o.concurrency });
-    const sweepMs = performance.now() - t;
+    const sweepOver = async (leasesTable: string) => {
+      const swept = makeLeases(o.leases);
+      const created = await timedCreate(kube, swept.map((l) => l.plan));
+      const items: Lease[] = swept.map(({ id, plan }) => ({
+        lease_id: id,
+        lease_hash: leaseHash(id),
+        mount,
+        role: 'gen',
+        namespace,
+        caller_arn: ADMIN_ARN,
+        status: 'active',
+        issued_at: issuedAt,
+        // still ahead in real time (DynamoDB Local's TTL leaves them alone); the sweeper's clock is past it
+        expires_at: issuedAt + 600,
+        plan: toStoredPlan(plan),
+        service_account_name: plan.token.serviceAccount.name,
+      }));
+      await closedLoop(Math.ceil(items.length / 25), 8, async (b) => {
+        let pending: Record<string, unknown>[] = items.slice(b * 25, b * 25 + 25).map((l) => ({ PutRequest: { Item: leaseItem(l) } }));
+        while (pending.length > 0) {
+          const out = await client.send(new BatchWriteCommand({ RequestItems: { [leasesTable]: pending } }));
+          pending = (out.UnprocessedItems?.[leasesTable] ?? []) as Record<string, unknown>[];
+        }
+      });
+      const onTable = leasesTable === tables.leases ? base : depsFromEnv({ ...env, [TABLE_ENV.leases]: leasesTable }, undefined, { secretBox });
+      const deps: EngineDeps = { ...onTable, clock: { now: () => new Date(Date.now() + shift) } };
+      const cpu = cpuWindow(procs);
+      const t = performance.now();
+      const report = await sweep(deps, { deadline: new Date(Date.now() + shift + 30 * 60_000), concurrency: o.concurrency });
+      return { report, sweepMs: performance.now() - t, cpu: cpu.end(), created };
+    };
+    const { report, sweepMs, cpu: sweepSplit, created: createSwept } = await sweepOver(tables.leases);
+
+    // 4. reported, no goal: the same sweep on a leases table created without a stream. DynamoDB
+    //    Local's CPU per write on a table with a stream grows with every stream record the process
+    //    has kept (about 2 ms fresh, 5–9 ms after a test run's worth); AWS bills streams to no writer.
+    const quietTable = `${tables.leases}-nostream`;
+    await createTables(client, { ...tables, leases: quietTable }, { tables: ['leases'], streams: false });
+    const quiet = await sweepOver(quietTable);
 
     const objects = o.leases * 3;
     const r = sweepMs / raw.wallMs;
@@ -151,6 +169,12 @@ export async function runSweepScaleBench(o: SweepScaleOptions): Promise<Row[]> {
     o.print(`  sweep ${ms(sweepMs)} (${((objects * 1000) / sweepMs).toFixed(0)} objects/s): ${report.expiredLeases} leases ended, ${report.objectsDeleted} objects deleted, ${report.failures.length} failures${report.outOfTime ? ', OUT OF TIME' : ''}`);
     o.print(`  raw DELETEs of the same number of objects ${ms(raw.wallMs)} (${((objects * 1000) / raw.wallMs).toFixed(0)} objects/s) → sweep/raw ${r.toFixed(2)}×`);
     o.print(`  its Kubernetes half alone (adapter deletes, uids from one listing, no DynamoDB) ${ms(adapterRun)} → ${(adapterRun / raw.wallMs).toFixed(2)}× raw; the rest is the lease items' writes to DynamoDB Local on the same cores`);
+    if (rawSplit && sweepSplit) {
+      o.print(`  machine CPU (all ${os.cpus().length} CPUs' busy time): sweep ${sweepSplit}`);
+      o.print(`                                     raw   ${rawSplit}`);
+    }
+    const rq = quiet.sweepMs / raw.wallMs;
+    o.print(`  the same sweep on a leases table without its stream ${ms(quiet.sweepMs)} → ${rq.toFixed(2)}× raw (${quiet.report.objectsDeleted} objects deleted, ${quiet.report.failures.length} failures)${quiet.cpu ? `; machine CPU ${quiet.cpu}` : ''}`);
     if (report.failures.length > 0) o.print(`  first failures: ${report.failures.slice(0, 3).join('; ')}`);
     return [
       {
@@ -160,6 +184,13 @@ export async function runSweepScaleBench(o: SweepScaleOptions): Promise<Row[]> {
         ratio: r,
         goal: '≤ 1.5×',
         holds: r <= 1.5 && report.objectsDeleted === objects,
+      },
+      {
+        measure: `  the same, leases table without its stream`,
+        value: `${ms(quiet.sweepMs)}, ${quiet.report.objectsDeleted} deleted`,
+        anchor: `raw deletes ${ms(raw.wallMs)}`,
+        ratio: rq,
+        goal: 'report: DynamoDB Local streams',
       },
     ];
   } finally {
@@ -171,6 +202,29 @@ export async function runSweepScaleBench(o: SweepScaleOptions): Promise<Row[]> {
 }
 
 /** Creates every plan's objects (owner first, uid in the others' ownerReferences), many plans in parallel; returns ms. */
+/**
+ * Busy CPU of the whole machine over a window, split into this process (the sweeper, or the raw
+ * deletes' client), the bed's DynamoDB Local and apiserver + etcd, and the rest; undefined off Linux.
+ */
+function cpuWindow(procs: ReturnType<typeof bedProcesses>): { end: () => string | undefined } {
+  const before = readCpu(procs);
+  const self = process.cpuUsage();
+  return {
+    end: () => {
+      const after = readCpu(procs);
+      if (!before || !after) return undefined;
+      const delta = (r: CpuReading, b: CpuReading, name: string) => (r.processesMs.get(name) ?? 0) - (b.processesMs.get(name) ?? 0);
+      const own = process.cpuUsage(self);
+      const bench = (own.user + own.system) / 1000;
+      const machine = after.machineMs - before.machineMs;
+      const ddb = delta(after, before, 'dynamodb-local');
+      const kube = delta(after, before, 'kube-apiserver') + delta(after, before, 'etcd');
+      const s = (v: number) => `${(v / 1000).toFixed(1)} s`;
+      return `${s(machine)}: this process ${s(bench)}, DynamoDB Local ${s(ddb)}, apiserver + etcd ${s(kube)}, rest ${s(machine - bench - ddb - kube)}`;
+    },
+  };
+}
+
 async function timedCreate(kube: RawKube, plans: Plan[]): Promise<number> {
   const { wallMs } = await closedLoop(plans.length, SETUP_CONCURRENCY, async (i) => {
     const plan = plans[i] as Plan;

@@ -94,6 +94,18 @@ describe('createTables', () => {
       { AttributeName: 'name', KeyType: 'RANGE' },
     ]);
   }, SLOW);
+
+  test('streams: false (benchmarks) creates the leases table with its indexes but no stream', async () => {
+    const table = `${names.leases}-nostream`;
+    await createTables(raw, { ...names, leases: table }, { tables: ['leases'], streams: false });
+    try {
+      const { Table } = await raw.send(new DescribeTableCommand({ TableName: table }));
+      expect(Table?.StreamSpecification).toBeUndefined();
+      expect((Table?.GlobalSecondaryIndexes ?? []).map((g) => g.IndexName).sort()).toEqual([LEASES_BY_MOUNT_EXPIRY, LEASES_BY_MOUNT_ROLE]);
+    } finally {
+      await raw.send(new DeleteTableCommand({ TableName: table }));
+    }
+  }, SLOW);
 });
 
 describe('DynamoConfigStore', () => {
