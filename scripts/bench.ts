@@ -31,6 +31,7 @@ const { values } = parseArgs({
   options: {
     only: { type: 'string' },
     rounds: { type: 'string', default: '20' },
+    warmup: { type: 'string', default: '100' },
     concurrency: { type: 'string', default: '40' },
     total: { type: 'string', default: '200' },
     'init-runs': { type: 'string', default: '10' },
@@ -41,7 +42,7 @@ const { values } = parseArgs({
   },
 });
 if (values.help) {
-  process.stdout.write(`npm run bench -- [--only ${SECTIONS.join(',')}] [--rounds 20] [--concurrency 40] [--total 200] [--init-runs 10]
+  process.stdout.write(`npm run bench -- [--only ${SECTIONS.join(',')}] [--rounds 20] [--warmup 100] [--concurrency 40] [--total 200] [--init-runs 10]
                  [--sweep-leases 1000] [--sweep-concurrency ${SWEEP_CONCURRENCY}] [--cpu-prof DIR]
 KUBELEASE_BED=<bed.json> reuses a running test bed.\n`);
   process.exit(0);
@@ -96,6 +97,7 @@ try {
       bed: info,
       bedFile: bedFile as string,
       rounds: int('rounds'),
+      warmup: int('warmup'),
       concurrency: int('concurrency'),
       total: int('total'),
       ...(profDir ? { cpuProfDir: profDir } : {}),

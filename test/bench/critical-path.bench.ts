@@ -25,6 +25,8 @@ export interface CriticalPathOptions {
   bedFile: string;
   /** sequential rounds per mode */
   rounds: number;
+  /** untimed rounds first, per mode and anchor */
+  warmup: number;
   concurrency: number;
   total: number;
   /** a V8 CPU profile (`node --cpu-prof`) of the stack process goes here */
@@ -80,8 +82,9 @@ export async function runCriticalPathBench(o: CriticalPathOptions): Promise<Crit
       leases.push(res.body.lease_id);
     };
 
-    // warm-up: connections, caches, JIT
-    for (let i = 0; i < 5; i++) {
+    // warm-up: connections, caches, JIT (DynamoDB Local's JVM too: after 5 rounds its share of a
+    // sequential issue was twice what it is after 100)
+    for (let i = 0; i < o.warmup; i++) {
       await issue('demo-generated');
       await issue('demo-existing-sa');
       await naiveIssue(kube, planFor(generatedRole));
@@ -121,7 +124,7 @@ export async function runCriticalPathBench(o: CriticalPathOptions): Promise<Crit
     const rate = (r: { wallMs: number }) => (o.total * 1000) / r.wallMs;
     const p = (xs: number[], q: number) => percentile(xs, q);
     o.print('');
-    o.print(`issuance through the local stack (HTTP, SigV4, handlers, DynamoDB Local) vs raw apiserver calls, ${o.rounds} sequential rounds, then ${o.total} issues with ${o.concurrency} in flight`);
+    o.print(`issuance through the local stack (HTTP, SigV4, handlers, DynamoDB Local) vs raw apiserver calls, ${o.rounds} sequential rounds after ${o.warmup} untimed, then ${o.total} issues with ${o.concurrency} in flight`);
     o.print(`  mode 3 sequential   p50 ${ms(median(m3))} (p90 ${ms(p(m3, 90))})   naive 4 calls p50 ${ms(median(m3raw))} (p90 ${ms(p(m3raw, 90))})`);
     o.print(`  mode 1 sequential   p50 ${ms(median(m1))} (p90 ${ms(p(m1, 90))})   Secret + bound TokenRequest p50 ${ms(median(m1raw))} (p90 ${ms(p(m1raw, 90))})`);
     o.print(`  under load          broker ${rate(broker).toFixed(0)}/s, p50 ${ms(median(broker.latencies))}, p99 ${ms(p(broker.latencies, 99))}   raw ${rate(raw).toFixed(0)}/s, p50 ${ms(median(raw.latencies))}, p99 ${ms(p(raw.latencies, 99))}`);
