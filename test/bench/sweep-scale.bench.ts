@@ -186,7 +186,7 @@ export async function runSweepScaleBench(o: SweepScaleOptions): Promise<Row[]> {
         holds: r <= 1.5 && report.objectsDeleted === objects,
       },
       {
-        measure: `  the same, leases table without its stream`,
+        measure: 'the same sweep, leases table without its stream',
         value: `${ms(quiet.sweepMs)}, ${quiet.report.objectsDeleted} deleted`,
         anchor: `raw deletes ${ms(raw.wallMs)}`,
         ratio: rq,
@@ -201,7 +201,6 @@ export async function runSweepScaleBench(o: SweepScaleOptions): Promise<Row[]> {
   }
 }
 
-/** Creates every plan's objects (owner first, uid in the others' ownerReferences), many plans in parallel; returns ms. */
 /**
  * Busy CPU of the whole machine over a window, split into this process (the sweeper, or the raw
  * deletes' client), the bed's DynamoDB Local and apiserver + etcd, and the rest; undefined off Linux.
@@ -225,6 +224,7 @@ function cpuWindow(procs: ReturnType<typeof bedProcesses>): { end: () => string 
   };
 }
 
+/** Creates every plan's objects (owner first, uid in the others' ownerReferences), many plans in parallel; returns ms. */
 async function timedCreate(kube: RawKube, plans: Plan[]): Promise<number> {
   const { wallMs } = await closedLoop(plans.length, SETUP_CONCURRENCY, async (i) => {
     const plan = plans[i] as Plan;

@@ -12,7 +12,7 @@ import { runDir } from '../../../lib/local/testbed/paths.js';
 const TICKS_PER_SECOND = 100;
 
 export interface CpuReading {
-  /** ms of busy CPU (user, nice, system, irq, softirq, steal) summed over all CPUs */
+  /** ms of busy CPU (user, nice, system, irq, softirq; not steal: the hypervisor's) summed over all CPUs */
   machineMs: number;
   /** ms of CPU (user + system) per bed process name; a process that is gone is left out */
   processesMs: Map<string, number>;
@@ -40,9 +40,10 @@ export function bedProcesses(bedDir: string): BedProcess[] {
 
 function machineBusyMs(): number {
   const cpu = readFileSync('/proc/stat', 'utf8').split('\n')[0]?.trim().split(/\s+/).slice(1).map(Number) ?? [];
-  // user nice system idle iowait irq softirq steal (guest time is already inside user)
-  const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = cpu;
-  return ((user + nice + system + irq + softirq + steal) * 1000) / TICKS_PER_SECOND;
+  // user nice system idle iowait irq softirq steal (guest time is already inside user); steal is
+  // time the hypervisor gave to other guests, not work done here
+  const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0] = cpu;
+  return ((user + nice + system + irq + softirq) * 1000) / TICKS_PER_SECOND;
 }
 
 function processMs(pid: number): number | undefined {
@@ -56,9 +57,9 @@ function processMs(pid: number): number | undefined {
   }
 }
 
-/** undefined where /proc is missing (not Linux): the bench then prints no machine figures */
+/** undefined where /proc is missing (not Linux) or the bed's processes are unknown: the bench then prints no machine figures */
 export function readCpu(processes: BedProcess[]): CpuReading | undefined {
-  if (!existsSync('/proc/stat')) return undefined;
+  if (!existsSync('/proc/stat') || processes.length === 0) return undefined;
   const processesMs = new Map<string, number>();
   for (const p of processes) {
     const v = processMs(p.pid);

@@ -6,7 +6,7 @@
  * parent over the IPC channel:
  *   → {ready, url, credentialsPath}           once it serves
  *   ← {cpu: id}  → {cpu: id, user, system, hrtimeUs}   CPU time (µs) and the monotonic clock
- *   ← {record: true}                          starts recording its requests and their outgoing calls
+ *   ← {record: id}  → {recording: id}         starts recording its requests and their outgoing calls
  *   ← {splits: id}  → {splits: id, list}      stops recording; per request: path and wait split
  *   ← {stop: true}                            stops the stack and exits 0 (a --cpu-prof profile is written)
  */
@@ -61,12 +61,17 @@ subscribe('http.client.response.finish', (m) => {
   const { request } = m as { request: ClientRequest };
   const start = started.get(request);
   const kind = kindByPort.get(String(request.socket?.remotePort ?? ''));
-  if (recording && start !== undefined && kind) calls.push({ kind, start, end: performance.now() });
+  // the stream poller's reads (about one a second) belong to no request
+  const streamsCall = String(request.getHeader('x-amz-target') ?? '').startsWith('DynamoDBStreams');
+  if (recording && start !== undefined && kind && !streamsCall) calls.push({ kind, start, end: performance.now() });
 });
 
 const send = (message: unknown) => process.send?.(message);
-process.on('message', (message: { cpu?: number; stop?: boolean; record?: boolean; splits?: number }) => {
-  if (message.record) recording = true;
+process.on('message', (message: { cpu?: number; stop?: boolean; record?: number; splits?: number }) => {
+  if (message.record !== undefined) {
+    recording = true;
+    send({ recording: message.record });
+  }
   if (message.splits !== undefined) {
     recording = false;
     const list = served.splice(0).map((r) => ({ path: r.path, split: waitSplit(r, calls) }));

@@ -31,8 +31,8 @@ export interface StackProcess {
   admin: LocalPrincipal;
   ci: LocalPrincipal;
   cpu(): Promise<CpuSample>;
-  /** from now on the child records each request's wall time and its outgoing calls */
-  record(): void;
+  /** from now on (once it resolves) the child records each request's wall time and its outgoing calls */
+  record(): Promise<void>;
   /** stops recording: each request recorded, with where its wall time went (wait-split.ts) */
   splits(): Promise<{ path: string; split: WaitSplit }[]>;
   stop(): Promise<void>;
@@ -85,6 +85,22 @@ export async function startStackProcess(options: StackProcessOptions): Promise<S
   const credentials = JSON.parse(readFileSync(ready.credentialsPath, 'utf8')) as LocalCredentials;
   let next = 0;
   const pending = new Map<number, (s: CpuSample) => void>();
+  /** sends {[request]: id}; resolves with the child's {[reply]: id} message, rejects if it exits first */
+  const ask = <T, M = never>(request: string, reply: string, take: (m: M) => T) =>
+    new Promise<T>((resolve, reject) => {
+      const id = next++;
+      const onReply = (m: Record<string, unknown>) => {
+        if (m[reply] !== id) return;
+        child.off('message', onReply);
+        resolve(take(m as M));
+      };
+      child.on('message', onReply);
+      void exited.then(() => {
+        child.off('message', onReply);
+        reject(new Error(`the stack process exited before it answered ${request}`));
+      });
+      child.send({ [request]: id });
+    });
   child.on('message', (m: { cpu?: number; user: number; system: number; hrtimeUs: number }) => {
     if (m.cpu === undefined) return;
     pending.get(m.cpu)?.({ cpuUs: m.user + m.system, hrtimeUs: m.hrtimeUs });
@@ -98,23 +114,14 @@ export async function startStackProcess(options: StackProcessOptions): Promise<S
     admin: principal(credentials, 'admin'),
     ci: principal(credentials, 'ci'),
     cpu: () =>
-      new Promise<CpuSample>((resolve) => {
+      new Promise<CpuSample>((resolve, reject) => {
         const id = next++;
         pending.set(id, resolve);
+        void exited.then(() => reject(new Error('the stack process exited before it reported its CPU')));
         child.send({ cpu: id });
       }),
-    record: () => child.send({ record: true }),
-    splits: () =>
-      new Promise((resolve) => {
-        const id = next++;
-        const onSplits = (m: { splits?: number; list: { path: string; split: WaitSplit }[] }) => {
-          if (m.splits !== id) return;
-          child.off('message', onSplits);
-          resolve(m.list);
-        };
-        child.on('message', onSplits);
-        child.send({ splits: id });
-      }),
+    record: () => ask<void>('record', 'recording', () => undefined),
+    splits: () => ask('splits', 'splits', (m: { list: { path: string; split: WaitSplit }[] }) => m.list),
     stop: async () => {
       if (child.exitCode === null) child.send({ stop: true });
       const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);

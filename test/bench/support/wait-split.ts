@@ -2,6 +2,8 @@
  * What one request's wall time was spent on, from the outgoing calls made while it ran: time when
  * only apiserver calls were in flight, only DynamoDB calls, both, or none (the broker's own work:
  * SigV4, handlers, serialization, and waiting for a CPU). The four add up to the request's time.
+ * A call ends when its response headers arrive (Node's http.client.response.finish): reading
+ * the body, small on loopback, counts as the broker's own time.
  */
 export type CallKind = 'kube' | 'dynamodb';
 
