@@ -13,7 +13,7 @@ import { buildPlan, leaseHash, mergeRole, newLeaseId, type Plan } from '../../li
 import { randomIds } from '../../lib/adapters/random-ids.js';
 import { DEMO_ROLES } from '../../lib/local/stack.js';
 import type { TestBedInfo } from '../../lib/local/testbed/index.js';
-import { bedProcesses, cpuPerIssue, readCpu } from './support/machine-cpu.js';
+import { bedProcesses, cpuWindow, type CpuSpent } from './support/machine-cpu.js';
 import { closedLoop, median, ms, percentile, timed, type Row } from './support/report.js';
 import { naiveIssue, rawDelete, rawKube, type RawKube } from './support/raw-kube.js';
 import { signedClient, type SignedClient } from './support/signed-client.js';
@@ -110,13 +110,13 @@ export async function runCriticalPathBench(o: CriticalPathOptions): Promise<Crit
     await cleanUp(client, stack, kube, leases, rawPlans);
 
     const procs = bedProcesses(o.bed.dir);
-    const rawCpuBefore = readCpu(procs);
+    const rawCpu = cpuWindow(procs);
     const raw = await closedLoop(o.total, o.concurrency, () => naiveIssue(kube, planFor(generatedRole)));
-    const rawCpuAfter = readCpu(procs);
+    const rawSpent = rawCpu.end();
     const before = await stack.cpu();
-    const brokerCpuBefore = readCpu(procs);
+    const brokerCpu = cpuWindow(procs);
     const broker = await closedLoop(o.total, o.concurrency, () => issue('demo-generated'));
-    const brokerCpuAfter = readCpu(procs);
+    const brokerSpent = brokerCpu.end();
     const after = await stack.cpu();
     await cleanUp(client, stack, kube, leases, rawPlans);
 
@@ -130,19 +130,15 @@ export async function runCriticalPathBench(o: CriticalPathOptions): Promise<Crit
     o.print(`  under load          broker ${rate(broker).toFixed(0)}/s, p50 ${ms(median(broker.latencies))}, p99 ${ms(p(broker.latencies, 99))}   raw ${rate(raw).toFixed(0)}/s, p50 ${ms(median(raw.latencies))}, p99 ${ms(p(raw.latencies, 99))}`);
     o.print(`  broker CPU per issue under load: ${cpuPerIssueMs.toFixed(1)} ms (user + system of the stack process)`);
 
-    const machine = machineRow(
-      rawCpuBefore && rawCpuAfter ? cpuPerIssue(rawCpuBefore, rawCpuAfter, o.total) : undefined,
-      brokerCpuBefore && brokerCpuAfter ? cpuPerIssue(brokerCpuBefore, brokerCpuAfter, o.total) : undefined,
-      cpuPerIssueMs,
-    );
+    const machine = rawSpent && brokerSpent ? machineRow(rawSpent, brokerSpent, o.total, cpuPerIssueMs) : undefined;
     if (machine) o.print(`  machine CPU per issue under load: ${machine.value}; raw ${machine.anchor}`);
     o.print('  where a sequential issue waited (medians; "own" = no call in flight: SigV4, handlers, serialization, waiting for a CPU):');
-    for (const [label, role, anchor] of [['mode 3', 'demo-generated', median(m3raw)], ['mode 1', 'demo-existing-sa', median(m1raw)]] as const) {
-      const mine = splits.filter((r) => r.path.endsWith(`/creds/${role}`)).map((r) => r.split);
-      if (mine.length === 0) continue;
-      const at = (f: (x: WaitSplit) => number) => median(mine.map(f));
+    for (const [label, role, mine, anchor] of [['mode 3', 'demo-generated', m3, median(m3raw)], ['mode 1', 'demo-existing-sa', m1, median(m1raw)]] as const) {
+      const recorded = splits.filter((r) => r.path.endsWith(`/creds/${role}`)).map((r) => r.split);
+      if (recorded.length === 0) continue;
+      const at = (f: (x: WaitSplit) => number) => median(recorded.map(f));
       // the client's p50 (as in the row), less the stack's median DynamoDB-only time
-      const withoutDynamo = median(label === 'mode 3' ? m3 : m1) - at((x) => x.dynamodbOnly);
+      const withoutDynamo = median(mine) - at((x) => x.dynamodbOnly);
       o.print(
         `    ${label}: apiserver only ${ms(at((x) => x.kubeOnly))}, DynamoDB only ${ms(at((x) => x.dynamodbOnly))}, both ${ms(at((x) => x.both))}, own ${ms(at((x) => x.neither))}; ` +
           `p50 less the DynamoDB-only time ${ms(withoutDynamo)} = ${(withoutDynamo / anchor).toFixed(2)}× its anchor`,
@@ -183,21 +179,14 @@ export async function runCriticalPathBench(o: CriticalPathOptions): Promise<Crit
  * busy, so the throughput ratio is about raw ÷ broker machine CPU per issue: the row shows how
  * much of the broker's share each part takes.
  */
-function machineRow(
-  raw: ReturnType<typeof cpuPerIssue> | undefined,
-  broker: ReturnType<typeof cpuPerIssue> | undefined,
-  stackMs: number,
-): Row | undefined {
-  if (!raw || !broker) return undefined;
-  const kubeMs = (x: ReturnType<typeof cpuPerIssue>) => (x.processes.get('kube-apiserver') ?? 0) + (x.processes.get('etcd') ?? 0);
-  const ddbMs = broker.processes.get('dynamodb-local') ?? 0;
-  const restMs = broker.machine - stackMs - ddbMs - kubeMs(broker);
-  const f = (v: number) => v.toFixed(1);
+function machineRow(raw: CpuSpent, broker: CpuSpent, issues: number, stackMs: number): Row {
+  const f = (v: number) => (v / issues).toFixed(1);
+  const restMs = broker.machineMs - stackMs * issues - broker.dynamodbMs - broker.kubeMs;
   return {
     measure: 'machine CPU per mode-3 issue, under load',
-    value: `${f(broker.machine)} ms: stack ${f(stackMs)}, DynamoDB Local ${f(ddbMs)}, apiserver + etcd ${f(kubeMs(broker))}, rest ${f(restMs)}`,
-    anchor: `${f(raw.machine)} ms: apiserver + etcd ${f(kubeMs(raw))}, rest ${f(raw.machine - kubeMs(raw))}`,
-    ratio: broker.machine / raw.machine,
+    value: `${f(broker.machineMs)} ms: stack ${stackMs.toFixed(1)}, DynamoDB Local ${f(broker.dynamodbMs)}, apiserver + etcd ${f(broker.kubeMs)}, rest ${f(restMs)}`,
+    anchor: `${f(raw.machineMs)} ms: apiserver + etcd ${f(raw.kubeMs)}, rest ${f(raw.machineMs - raw.kubeMs)}`,
+    ratio: broker.machineMs / raw.machineMs,
     goal: 'report: the load row ≈ 1 ÷ this',
   };
 }

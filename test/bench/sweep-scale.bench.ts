@@ -25,7 +25,7 @@ import { ClientNodeCluster } from '../../lib/adapters/kubernetes/cluster.js';
 import { depsFromEnv } from '../../lib/lambda/runtime.js';
 import { LocalSecretBox } from '../../lib/local/secret-box.js';
 import type { TestBedInfo } from '../../lib/local/testbed/index.js';
-import { bedProcesses, readCpu, type CpuReading } from './support/machine-cpu.js';
+import { bedProcesses, cpuWindow } from './support/machine-cpu.js';
 import { closedLoop, ms, type Row } from './support/report.js';
 import { rawCreate, rawDelete, rawKube, type RawKube } from './support/raw-kube.js';
 
@@ -98,7 +98,7 @@ export async function runSweepScaleBench(o: SweepScaleOptions): Promise<Row[]> {
     const rawSet = makeLeases(o.leases);
     const createRaw = await timedCreate(kube, rawSet.map((l) => l.plan));
     const procs = bedProcesses(o.bed.dir);
-    const rawCpu = cpuWindow(procs);
+    const rawCpu = spentWindow(procs);
     const raw = await closedLoop(rawSet.length, o.concurrency, async (i) => {
       for (const group of deletionOrder((rawSet[i] as { plan: Plan }).plan.objects)) await Promise.all(group.map((obj) => rawDelete(kube, obj)));
     });
@@ -148,7 +148,7 @@ export async function runSweepScaleBench(o: SweepScaleOptions): Promise<Row[]> {
       });
       const onTable = leasesTable === tables.leases ? base : depsFromEnv({ ...env, [TABLE_ENV.leases]: leasesTable }, undefined, { secretBox });
       const deps: EngineDeps = { ...onTable, clock: { now: () => new Date(Date.now() + shift) } };
-      const cpu = cpuWindow(procs);
+      const cpu = spentWindow(procs);
       const t = performance.now();
       const report = await sweep(deps, { deadline: new Date(Date.now() + shift + 30 * 60_000), concurrency: o.concurrency });
       return { report, sweepMs: performance.now() - t, cpu: cpu.end(), created };
@@ -205,21 +205,18 @@ export async function runSweepScaleBench(o: SweepScaleOptions): Promise<Row[]> {
  * Busy CPU of the whole machine over a window, split into this process (the sweeper, or the raw
  * deletes' client), the bed's DynamoDB Local and apiserver + etcd, and the rest; undefined off Linux.
  */
-function cpuWindow(procs: ReturnType<typeof bedProcesses>): { end: () => string | undefined } {
-  const before = readCpu(procs);
+function spentWindow(procs: ReturnType<typeof bedProcesses>): { end: () => string | undefined } {
+  const machine = cpuWindow(procs);
   const self = process.cpuUsage();
   return {
     end: () => {
-      const after = readCpu(procs);
-      if (!before || !after) return undefined;
-      const delta = (r: CpuReading, b: CpuReading, name: string) => (r.processesMs.get(name) ?? 0) - (b.processesMs.get(name) ?? 0);
+      const spent = machine.end();
+      if (!spent) return undefined;
       const own = process.cpuUsage(self);
       const bench = (own.user + own.system) / 1000;
-      const machine = after.machineMs - before.machineMs;
-      const ddb = delta(after, before, 'dynamodb-local');
-      const kube = delta(after, before, 'kube-apiserver') + delta(after, before, 'etcd');
       const s = (v: number) => `${(v / 1000).toFixed(1)} s`;
-      return `${s(machine)}: this process ${s(bench)}, DynamoDB Local ${s(ddb)}, apiserver + etcd ${s(kube)}, rest ${s(machine - bench - ddb - kube)}`;
+      const rest = spent.machineMs - bench - spent.dynamodbMs - spent.kubeMs;
+      return `${s(spent.machineMs)}: this process ${s(bench)}, DynamoDB Local ${s(spent.dynamodbMs)}, apiserver + etcd ${s(spent.kubeMs)}, rest ${s(rest)}`;
     },
   };
 }

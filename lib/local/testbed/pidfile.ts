@@ -49,17 +49,23 @@ export function reapLeftovers(log: (line: string) => void = () => {}): void {
   }
 }
 
-/** pid of a live harness whose bed uses `dir`, if any */
-export function bedUsing(dir: string): number | undefined {
+/** the pidfiles of live harnesses whose bed uses `dir` */
+export function pidFilesFor(dir: string): PidFile[] {
   const rd = runDir();
-  if (!existsSync(rd)) return undefined;
+  if (!existsSync(rd)) return [];
+  const found: PidFile[] = [];
   for (const f of readdirSync(rd).filter((n) => n.endsWith('.json'))) {
     try {
       const pf = JSON.parse(readFileSync(path.join(rd, f), 'utf8')) as PidFile;
-      if (path.resolve(pf.dir) === path.resolve(dir) && pf.owner !== process.pid && alive(pf.owner)) return pf.owner;
+      if (path.resolve(pf.dir) === path.resolve(dir) && alive(pf.owner)) found.push(pf);
     } catch {
       /* being written or garbage: ignore */
     }
   }
-  return undefined;
+  return found;
+}
+
+/** pid of another live harness whose bed uses `dir`, if any */
+export function bedUsing(dir: string): number | undefined {
+  return pidFilesFor(dir).find((pf) => pf.owner !== process.pid)?.owner;
 }

@@ -4,9 +4,8 @@
  * whose CPUs a run saturates, throughput is CPUs / machine CPU per issue, so two runs' machine
  * CPU per issue bound the ratio of their throughputs.
  */
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import path from 'node:path';
-import { runDir } from '../../../lib/local/testbed/paths.js';
+import { existsSync, readFileSync } from 'node:fs';
+import { pidFilesFor } from '../../../lib/local/testbed/pidfile.js';
 
 /** USER_HZ: the unit of /proc times (100 on every Linux architecture Node supports) */
 const TICKS_PER_SECOND = 100;
@@ -23,19 +22,9 @@ interface BedProcess {
   pid: number;
 }
 
-/** the bed's processes as its pidfile records them; [] when no pidfile names `bedDir` (or not on Linux) */
+/** the bed's processes as its (live) pidfile records them; [] when none names `bedDir` */
 export function bedProcesses(bedDir: string): BedProcess[] {
-  const dir = runDir();
-  if (!existsSync(dir)) return [];
-  for (const file of readdirSync(dir).filter((f) => f.endsWith('.json'))) {
-    try {
-      const pf = JSON.parse(readFileSync(path.join(dir, file), 'utf8')) as { dir: string; procs: BedProcess[] };
-      if (path.resolve(pf.dir) === path.resolve(bedDir)) return pf.procs.map(({ name, pid }) => ({ name, pid }));
-    } catch {
-      // a pidfile being rewritten: the next one may be ours
-    }
-  }
-  return [];
+  return pidFilesFor(bedDir)[0]?.procs.map(({ name, pid }) => ({ name, pid })) ?? [];
 }
 
 function machineBusyMs(): number {
@@ -68,12 +57,29 @@ export function readCpu(processes: BedProcess[]): CpuReading | undefined {
   return { machineMs: machineBusyMs(), processesMs };
 }
 
-/** ms per issue between two readings: the machine and each process present in both */
-export function cpuPerIssue(before: CpuReading, after: CpuReading, issues: number): { machine: number; processes: Map<string, number> } {
-  const processes = new Map<string, number>();
-  for (const [name, v] of after.processesMs) {
-    const b = before.processesMs.get(name);
-    if (b !== undefined) processes.set(name, (v - b) / issues);
-  }
-  return { machine: (after.machineMs - before.machineMs) / issues, processes };
+/** CPU spent between two readings, ms: the machine, the bed's apiserver + etcd, its DynamoDB Local */
+export interface CpuSpent {
+  machineMs: number;
+  kubeMs: number;
+  dynamodbMs: number;
+}
+
+export function cpuSpent(before: CpuReading, after: CpuReading): CpuSpent {
+  const delta = (name: string) => (after.processesMs.get(name) ?? 0) - (before.processesMs.get(name) ?? 0);
+  return {
+    machineMs: after.machineMs - before.machineMs,
+    kubeMs: delta('kube-apiserver') + delta('etcd'),
+    dynamodbMs: delta('dynamodb-local'),
+  };
+}
+
+/** cpuSpent between two readings taken around a run; undefined when either could not be taken */
+export function cpuWindow(processes: BedProcess[]): { end: () => CpuSpent | undefined } {
+  const before = readCpu(processes);
+  return {
+    end: () => {
+      const after = readCpu(processes);
+      return before && after ? cpuSpent(before, after) : undefined;
+    },
+  };
 }

@@ -84,7 +84,6 @@ export async function startStackProcess(options: StackProcessOptions): Promise<S
   });
   const credentials = JSON.parse(readFileSync(ready.credentialsPath, 'utf8')) as LocalCredentials;
   let next = 0;
-  const pending = new Map<number, (s: CpuSample) => void>();
   /** sends {[request]: id}; resolves with the child's {[reply]: id} message, rejects if it exits first */
   const ask = <T, M = never>(request: string, reply: string, take: (m: M) => T) =>
     new Promise<T>((resolve, reject) => {
@@ -101,11 +100,6 @@ export async function startStackProcess(options: StackProcessOptions): Promise<S
       });
       child.send({ [request]: id });
     });
-  child.on('message', (m: { cpu?: number; user: number; system: number; hrtimeUs: number }) => {
-    if (m.cpu === undefined) return;
-    pending.get(m.cpu)?.({ cpuUs: m.user + m.system, hrtimeUs: m.hrtimeUs });
-    pending.delete(m.cpu);
-  });
   return {
     url: ready.url,
     mount: options.mount,
@@ -113,13 +107,7 @@ export async function startStackProcess(options: StackProcessOptions): Promise<S
     sourceMap: `${entry}.map`,
     admin: principal(credentials, 'admin'),
     ci: principal(credentials, 'ci'),
-    cpu: () =>
-      new Promise<CpuSample>((resolve, reject) => {
-        const id = next++;
-        pending.set(id, resolve);
-        void exited.then(() => reject(new Error('the stack process exited before it reported its CPU')));
-        child.send({ cpu: id });
-      }),
+    cpu: () => ask('cpu', 'cpu', (m: { user: number; system: number; hrtimeUs: number }) => ({ cpuUs: m.user + m.system, hrtimeUs: m.hrtimeUs })),
     record: () => ask<void>('record', 'recording', () => undefined),
     splits: () => ask('splits', 'splits', (m: { list: { path: string; split: WaitSplit }[] }) => m.list),
     stop: async () => {
