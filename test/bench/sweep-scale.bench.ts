@@ -155,9 +155,9 @@ export async function runSweepScaleBench(o: SweepScaleOptions): Promise<Row[]> {
     };
     const { report, sweepMs, cpu: sweepSplit, created: createSwept } = await sweepOver(tables.leases);
 
-    // 4. reported, no goal: the same sweep on a leases table created without a stream. DynamoDB
-    //    Local's CPU per write on a table with a stream grows with every stream record the process
-    //    has kept (about 2 ms fresh, 5–9 ms after a test run's worth); AWS bills streams to no writer.
+    // 4. reported, no goal: the same sweep on a leases table created without a stream, which is
+    //    what the stream costs DynamoDB Local per delete (its record, with the old image); AWS
+    //    bills streams to no writer.
     const quietTable = `${tables.leases}-nostream`;
     await createTables(client, { ...tables, leases: quietTable }, { tables: ['leases'], streams: false });
     const quiet = await sweepOver(quietTable);
