@@ -54,6 +54,9 @@ public final class LoopbackDynamoDBLocal {
     if (!(requestHandler instanceof LocalDynamoDBRequestHandler)) {
       throw new IllegalStateException("unexpected DynamoDB Local request handler: " + requestHandler.getClass().getName());
     }
+    if (!field(LocalDynamoDBRequestHandler.class, "sharedDb").getBoolean(requestHandler)) {
+      throw new IllegalStateException("start DynamoDB Local with -sharedDb: the stream-record index is added to the shared database only");
+    }
     Method getHandler = LocalDynamoDBRequestHandler.class.getDeclaredMethod("getHandler", String.class);
     getHandler.setAccessible(true);
     Object client = getHandler.invoke(requestHandler, "shared");
