@@ -5,12 +5,12 @@
  * (docs/local.md). Checked on the database file of a DynamoDB Local started on disk, as `npm start`
  * runs it: the query each such write makes must be answered from the index.
  */
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { rmSync } from 'node:fs';
 import path from 'node:path';
 import type * as NodeSqlite from 'node:sqlite';
 import { DescribeTableCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { createTables } from '../../lib/local/tables.js';
+import { makeBedDir } from '../../lib/local/testbed/bed-dir.js';
 import { dynamoDbLocalJar, startDynamoDbLocal, type DynamoDbLocal } from '../../lib/local/testbed/dynamodb-local.js';
 import { freePorts } from '../../lib/local/testbed/ports.js';
 import { Supervisor } from '../../lib/local/testbed/processes.js';
@@ -24,9 +24,9 @@ let sup: Supervisor;
 let ddb: DynamoDbLocal;
 
 beforeAll(async () => {
-  dir = mkdtempSync(path.join(os.tmpdir(), 'kl-ddb-launcher-'));
-  mkdirSync(path.join(dir, 'logs'));
-  sup = new Supervisor(dir, path.join(dir, 'logs'), true);
+  const bedDir = await makeBedDir(false, undefined);
+  dir = bedDir.dir;
+  sup = new Supervisor(dir, bedDir.logDir, true);
   const [port] = (await freePorts(1)) as [number];
   ddb = startDynamoDbLocal(sup, dynamoDbLocalJar(), port, dir, true);
   await ddb.ready;
