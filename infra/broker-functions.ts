@@ -2,7 +2,7 @@
  * The six Lambda functions (one per entry under functions/) and their shared defaults: ESM
  * bundles on Node 24 / arm64, one log group each, the same environment for all, optional VPC
  * placement and X-Ray. Code comes from the package's prebuilt bundles when the construct runs
- * from the packed package (dist/), else NodejsFunction bundles functions/ at synth.
+ * from the packed package (dist/), else functions/ is bundled at synth (bundling.ts).
  */
 import { join } from 'node:path';
 import { Duration } from 'aws-cdk-lib';
@@ -10,12 +10,11 @@ import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { TABLE_ENV } from '../lib/tables.js';
 import type { BrokerTables } from './broker-tables.js';
-import { NODEJS_BUNDLING, PACKAGE_ROOT, lambdaEnvironmentNodeOptions, prebuiltBundle } from './bundling.js';
+import { PACKAGE_ROOT, bundledCode, lambdaEnvironmentNodeOptions, prebuiltBundle } from './bundling.js';
 import { BROKER_FUNCTIONS, type BrokerFunction, type ResolvedBrokerProps } from './props.js';
 
 export { BROKER_FUNCTIONS, type BrokerFunction } from './props.js';
@@ -82,17 +81,8 @@ export function createFunctions(scope: Construct, { props, roles, key, tables, s
     };
     const id = `${capitalize(fn)}Function`;
     const prebuilt = props.functionsDir ? undefined : prebuiltBundle(fn);
-    functions[fn] = prebuilt
-      ? new lambda.Function(scope, id, { ...common, runtime: lambda.Runtime.NODEJS_24_X, handler: 'index.handler', code: lambda.Code.fromAsset(prebuilt) })
-      : new nodejs.NodejsFunction(scope, id, {
-          ...common,
-          runtime: lambda.Runtime.NODEJS_24_X,
-          entry: join(props.functionsDir ?? join(PACKAGE_ROOT, 'functions'), `${fn}.ts`),
-          handler: 'handler',
-          projectRoot: PACKAGE_ROOT,
-          depsLockFilePath: join(PACKAGE_ROOT, 'package-lock.json'),
-          bundling: NODEJS_BUNDLING,
-        });
+    const code = prebuilt ? lambda.Code.fromAsset(prebuilt) : bundledCode(join(props.functionsDir ?? join(PACKAGE_ROOT, 'functions'), `${fn}.ts`));
+    functions[fn] = new lambda.Function(scope, id, { ...common, runtime: lambda.Runtime.NODEJS_24_X, handler: 'index.handler', code });
   }
   // A scheduled sweep that fails is not retried by Lambda: the next run comes soon enough,
   // and retries would pile up behind a slow sweep (its reserved concurrency is 1).

@@ -1,13 +1,18 @@
 /**
  * How the Lambda entries under functions/ become deployable code, in one place for both paths:
- * NodejsFunction bundling at synth (this repository) and `npm pack`'s prebuilt bundles
- * (scripts/build-package.ts), which other CDK apps deploy without esbuild or the sources.
+ * CDK asset bundling at synth (this repository, or a `functionsDir` of your own) and `npm pack`'s
+ * prebuilt bundles (scripts/build-package.ts), which other CDK apps deploy without esbuild or the
+ * sources. Both run esbuild's API with the same options and plugin (NodejsFunction's bundling runs
+ * esbuild's command line, which takes no plugins).
  */
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import { AssetHashType, type ILocalBundling } from 'aws-cdk-lib';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { BuildOptions } from 'esbuild';
+import { pruneClientNode } from './prune-client-node.js';
 
 /** Resolved from this file so other CDK apps that import the construct find the package's own code. */
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -27,22 +32,6 @@ export const ESBUILD_TARGET = 'node24';
  */
 export const BUNDLE_ALIASES: Record<string, string> = { undici: join(HERE, 'bundle-stubs', 'undici.ts') };
 
-/** NodejsFunction bundling (synth-time esbuild). */
-export const NODEJS_BUNDLING: nodejs.BundlingOptions = {
-  format: nodejs.OutputFormat.ESM,
-  target: ESBUILD_TARGET,
-  platform: 'node',
-  mainFields: ['module', 'main'],
-  banner: ESM_REQUIRE_BANNER,
-  minify: true,
-  sourceMap: true,
-  sourcesContent: false,
-  // Bundle the AWS SDK too: pinned to package-lock.json, and the runtime's copy is not
-  // resolvable from ES modules anyway.
-  externalModules: [],
-  esbuildArgs: Object.fromEntries(Object.entries(BUNDLE_ALIASES).map(([pkg, stub]) => [`--alias:${pkg}`, stub])),
-};
-
 /**
  * NODE_OPTIONS of every function. Source-mapped stack traces are opt-in (prop `sourceMaps`):
  * --enable-source-maps makes Node parse each bundle's map at load, 8–18 % of a cold start.
@@ -59,25 +48,69 @@ export function prebuiltBundle(fn: string): string | undefined {
 }
 
 /**
- * NodejsFunction's bundling options spelled as esbuild's: what `npm pack` prebuilds
- * (scripts/build-package.ts) and what the bench measures (test/bench/cold-start.bench.ts).
+ * The Lambda bundles' esbuild options: minified ESM for Node 24 with the AWS SDK inside (pinned by
+ * package-lock.json; the runtime's copy is not resolvable from ES modules anyway), source maps
+ * beside them without the sources, the stubs above, and only the client-node code the broker
+ * calls (prune-client-node.ts). What synth bundles, `npm pack` prebuilds
+ * (scripts/build-package.ts) and the bench measures (test/bench/cold-start.bench.ts).
  */
-export function lambdaEsbuildOptions(entryPoints: Record<string, string>, outdir: string, bundling: nodejs.BundlingOptions = NODEJS_BUNDLING): BuildOptions {
+export function lambdaEsbuildOptions(entryPoints: Record<string, string>, outdir: string): BuildOptions {
   return {
     bundle: true,
     format: 'esm',
     platform: 'node',
-    target: bundling.target,
-    mainFields: bundling.mainFields,
+    target: ESBUILD_TARGET,
+    mainFields: ['module', 'main'],
     banner: { js: ESM_REQUIRE_BANNER },
-    minify: bundling.minify,
-    sourcemap: bundling.sourceMap,
-    sourcesContent: bundling.sourcesContent,
-    external: bundling.externalModules,
+    minify: true,
+    sourcemap: true,
+    sourcesContent: false,
     alias: BUNDLE_ALIASES,
+    plugins: [pruneClientNode()],
     outExtension: { '.js': '.mjs' },
     entryPoints,
     outdir,
     logLevel: 'warning',
   };
+}
+
+/**
+ * Bundles one Lambda entry into `outdir/index.mjs` (+ map): what synth runs in a child process,
+ * which imports it by this module's URL (EsbuildInChildProcess).
+ * @public
+ */
+export async function bundleLambdaEntry(entry: string, outdir: string): Promise<void> {
+  const { build } = await import('esbuild');
+  await build(lambdaEsbuildOptions({ index: entry }, outdir));
+}
+
+/**
+ * Runs bundleLambdaEntry in a child Node process (through tsx when this module is TypeScript, in
+ * the repository): CDK's local bundling is synchronous, and esbuild runs plugins only in its
+ * asynchronous API. The entry is a field because CDK keys its bundling cache on the options'
+ * JSON: without it, the six functions would share the first one's bundle.
+ */
+class EsbuildInChildProcess implements ILocalBundling {
+  constructor(readonly entry: string) {}
+
+  tryBundle(outputDir: string): boolean {
+    const self = import.meta.url;
+    const script = `const { bundleLambdaEntry } = await import(${JSON.stringify(self)}); await bundleLambdaEntry(${JSON.stringify(this.entry)}, ${JSON.stringify(outputDir)});`;
+    const loader = extname(self) === '.ts' ? ['--import', 'tsx'] : [];
+    const run = spawnSync(process.execPath, [...loader, '--input-type=module', '-e', script], { cwd: PACKAGE_ROOT, stdio: ['ignore', 'inherit', 'inherit'] });
+    if (run.status !== 0) throw new Error(`bundling ${this.entry} failed (${run.error?.message ?? `exit ${run.status ?? run.signal}`})`);
+    return true;
+  }
+}
+
+/**
+ * The code of a function whose entry is a source file, bundled at synth: skipped, as all
+ * bundling, for stacks outside `aws:cdk:bundling-stacks`. The Docker image is never pulled:
+ * local bundling either succeeds or fails the synth.
+ */
+export function bundledCode(entry: string): lambda.Code {
+  return lambda.Code.fromAsset(dirname(entry), {
+    assetHashType: AssetHashType.OUTPUT,
+    bundling: { image: lambda.Runtime.NODEJS_24_X.bundlingImage, local: new EsbuildInChildProcess(entry) },
+  });
 }

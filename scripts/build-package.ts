@@ -4,7 +4,7 @@
  *   dist/infra/*.js + .d.ts      the construct (`kubelease/infra`), compiled by tsc (tsconfig.build.json)
  *   dist/lib/...                 the few lib/ modules it imports (tables, routes, metric names)
  *   dist/lambda/<fn>/index.mjs   the six Lambda bundles, built here with the same esbuild options
- *                                NodejsFunction uses at synth (infra/bundling.ts)
+ *                                and plugin synth uses (infra/bundling.ts)
  *
  * A CDK app that installs the package deploys these bundles as they are: no esbuild, no sources,
  * no lock file needed on its side.

@@ -1,6 +1,7 @@
 /**
  * Issue 13's cold-start rows, from the real build: the six Lambda entries bundled with the
- * options NodejsFunction uses at synth and `npm pack` prebuilds with (infra/bundling.ts), and
+ * options synth and `npm pack` build them with (infra/bundling.ts: client-node cut to the calls the
+ * broker makes), and
  *  - the size of each bundle (the code Lambda loads; source maps are separate files);
  *  - the creds module's init (import of the bundle in a fresh process, with the NODE_OPTIONS the
  *    construct deploys) as a ratio to a minimal middy + Powertools + DynamoDB-client handler
@@ -99,7 +100,7 @@ export async function runColdStartBench(o: ColdStartOptions): Promise<Row[]> {
     const a = median(times.alternative);
     const largest = Math.max(...Object.values(sizes));
     o.print('');
-    o.print(`Lambda bundles (esbuild with NodejsFunction's options: minified ESM, node24), ${os.cpus().length} CPUs, load ${os.loadavg()[0]?.toFixed(1)}`);
+    o.print(`Lambda bundles (esbuild as synth builds them: minified ESM, node24, client-node cut to the broker's calls), ${os.cpus().length} CPUs, load ${os.loadavg()[0]?.toFixed(1)}`);
     o.print(`  ${BROKER_FUNCTIONS.map((fn) => `${fn} ${kb(sizes[fn] as number)}`).join(', ')}; minimal handler ${kb(minimalSize)}`);
     o.print(`  module init, median of ${o.runs} fresh processes (${process.version}${nodeOptions ? `, NODE_OPTIONS=${nodeOptions}` : ''}): creds ${ms(c)}, minimal handler ${ms(m)} → ${(c / m).toFixed(2)}×`);
     o.print(`  alternative, creds without client-node's generated API groups and models (a lower bound for hand-written REST calls): ${kb(altSize)}, init ${ms(a)} → ${(a / m).toFixed(2)}× the minimal handler`);

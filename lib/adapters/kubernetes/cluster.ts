@@ -27,9 +27,15 @@ import { KubeleaseError } from '../../domain/errors.js';
 import { LABEL_INSTALLATION, LABEL_LEASE, MANAGED_LABEL_SELECTOR } from '../../domain/labels.js';
 import { withRetries, type RetryPolicy } from '../retry.js';
 import { hasStatus, kubeRetryDecision, mapKubeError, type KubeOperation } from './errors.js';
+import type { GENERATED_CALLS } from './generated-calls.js';
 import { HttpsTransport } from './transport.js';
 
 const RBAC_GROUP = 'rbac.authorization.k8s.io';
+
+// the generated factories and processors narrowed to the calls the bundles keep (generated-calls.ts)
+type CoreCalls = (typeof GENERATED_CALLS.CoreV1Api)[number];
+type RbacCalls = (typeof GENERATED_CALLS.RbacAuthorizationV1Api)[number];
+type AuthzCalls = (typeof GENERATED_CALLS.AuthorizationV1Api)[number];
 
 /** A bearer token that changes over time (EKS): cached by the source, dropped after a 401. */
 export interface BearerTokenSource {
@@ -129,12 +135,12 @@ async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) 
 
 export class ClientNodeCluster implements KubeCluster {
   readonly server: string;
-  private readonly core: CoreV1ApiRequestFactory;
-  private readonly coreOut = new CoreV1ApiResponseProcessor();
-  private readonly rbac: RbacAuthorizationV1ApiRequestFactory;
-  private readonly rbacOut = new RbacAuthorizationV1ApiResponseProcessor();
-  private readonly authz: AuthorizationV1ApiRequestFactory;
-  private readonly authzOut = new AuthorizationV1ApiResponseProcessor();
+  private readonly core: Pick<CoreV1ApiRequestFactory, CoreCalls>;
+  private readonly coreOut: Pick<CoreV1ApiResponseProcessor, `${CoreCalls}WithHttpInfo`> = new CoreV1ApiResponseProcessor();
+  private readonly rbac: Pick<RbacAuthorizationV1ApiRequestFactory, RbacCalls>;
+  private readonly rbacOut: Pick<RbacAuthorizationV1ApiResponseProcessor, `${RbacCalls}WithHttpInfo`> = new RbacAuthorizationV1ApiResponseProcessor();
+  private readonly authz: Pick<AuthorizationV1ApiRequestFactory, AuthzCalls>;
+  private readonly authzOut: Pick<AuthorizationV1ApiResponseProcessor, `${AuthzCalls}WithHttpInfo`> = new AuthorizationV1ApiResponseProcessor();
   private readonly transport: HttpsTransport;
   private readonly token: string | undefined;
   private readonly tokenSource: BearerTokenSource | undefined;

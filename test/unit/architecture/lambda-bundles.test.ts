@@ -1,6 +1,6 @@
 /**
  * What is deployed, read from the bundles themselves: each Lambda entry under functions/ is
- * bundled as NodejsFunction bundles it (infra/bundling.ts), and every module esbuild reached from
+ * bundled for Lambda (infra/bundling.ts), and every module esbuild reached from
  * the entry (tree-shaken or not) must be no test double (lib/adapters/memory), nothing local
  * (lib/local, e.g. the local key box), no test code and no CDK. The lint rule forbids the
  * imports; this checks the outcome.
@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { BROKER_FUNCTIONS } from '../../../infra/props.js';
-import { NODEJS_BUNDLING } from '../../../infra/bundling.js';
+import { ESBUILD_TARGET } from '../../../infra/bundling.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
@@ -22,8 +22,8 @@ beforeAll(async () => {
     metafile: true,
     format: 'esm',
     platform: 'node',
-    target: NODEJS_BUNDLING.target,
-    mainFields: NODEJS_BUNDLING.mainFields,
+    target: ESBUILD_TARGET,
+    mainFields: ['module', 'main'],
     absWorkingDir: ROOT,
     entryPoints: Object.fromEntries(BROKER_FUNCTIONS.map((fn) => [fn, join(ROOT, 'functions', `${fn}.ts`)])),
     outdir: join(ROOT, 'dist', 'bundle-probe'),
