@@ -139,17 +139,16 @@ export async function issueCreds(
     throw why;
   }
 
-  // The apiserver may cap the expiry (--service-account-max-token-expiration): the lease follows
-  // the token. The usual case (the expiry asked for) needs no second write.
-  let leaseExpiry = lease.expires_at;
-  const tokenExpiry = epochSeconds(token.expiresAt);
-  if (Math.abs(tokenExpiry - leaseExpiry) > EXPIRY_SLACK_SECONDS) {
-    if (!(await deps.leases.transition(leaseId, ['active'], { expires_at: tokenExpiry }))) {
+  // The caller's lease is the token's real expiry. The apiserver may cap it
+  // (--service-account-max-token-expiration): the stored lease follows the token. A second or two
+  // off the one asked for (a second boundary between the two clocks' reads) needs no second write.
+  const leaseExpiry = epochSeconds(token.expiresAt);
+  if (Math.abs(leaseExpiry - lease.expires_at) > EXPIRY_SLACK_SECONDS) {
+    if (!(await deps.leases.transition(leaseId, ['active'], { expires_at: leaseExpiry }))) {
       const why = await failureOf(deps, req.mount, undefined, leaseEnded());
       await rollback(deps, kube, lease, plan.objects);
       throw why;
     }
-    leaseExpiry = tokenExpiry;
   }
   const allWarnings = [...warnings];
   if (roleMode(role) === 'existing_service_account' && !role.revocable) allWarnings.push(NOT_REVOCABLE_WARNING);

@@ -83,6 +83,21 @@ describe('issueCreds', () => {
     expect([...cluster.objects.values()].map((o) => o.kind)).toEqual(['ServiceAccount']);
   });
 
+  test('a token expiry a second off the one asked for (a second boundary, a clock step) is the lease the caller gets; the stored item keeps its one write', async () => {
+    const realToken = cluster.requestToken.bind(cluster);
+    const asked = Math.floor(deps.clock.now().getTime() / 1000) + 3600;
+    cluster.requestToken = async (spec) => ({ ...(await realToken(spec)), expiresAt: new Date((asked - 1) * 1000) });
+    const writes: string[] = [];
+    const realTransition = deps.leases.transition.bind(deps.leases);
+    deps.leases.transition = async (...args) => {
+      writes.push('transition');
+      return realTransition(...args);
+    };
+    const creds = await issue();
+    expect({ expires_at: creds.lease.expires_at, leaseDuration: creds.leaseDuration, writes }).toEqual({ expires_at: asked - 1, leaseDuration: 3599, writes: [] });
+    expect((await deps.leases.get(creds.lease.lease_id))?.expires_at).toBe(asked);
+  });
+
   test('if the lease was ended while the token was being issued (seen when the apiserver caps the expiry and the lease follows it), the token is not handed out', async () => {
     const realToken = cluster.requestToken.bind(cluster);
     cluster.requestToken = async (spec) => ({ ...(await realToken(spec)), expiresAt: new Date(deps.clock.now().getTime() + 1800_000) });
