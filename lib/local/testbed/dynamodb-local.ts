@@ -83,7 +83,9 @@ export interface DynamoDbLocal {
 /** Starts DynamoDB Local and begins polling it; data in <dir>/dynamodb when persisted, else in memory. */
 export function startDynamoDbLocal(sup: Supervisor, ddb: DynamoDbLocalJar, port: number, dir: string, persist: boolean): DynamoDbLocal {
   const classpath = `${loopbackLauncher(ddb)}${path.delimiter}${ddb.jar}`;
-  const ddbArgs = [`-Djava.library.path=${ddb.libDir}`, '-Xms64m', '-XX:+UseSerialGC', '-cp', classpath, LAUNCHER,
+  // C1 only: on two cores the C2 compiler threads were over half of DynamoDB Local's CPU in a
+  // bench run (docs/local.md), for no faster answers: its work is Jetty and SQLite (native)
+  const ddbArgs = [`-Djava.library.path=${ddb.libDir}`, '-Xms64m', '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', '-cp', classpath, LAUNCHER,
     '-port', String(port), '-sharedDb', '-disableTelemetry'];
   if (persist) {
     const ddbData = path.join(dir, 'dynamodb');
