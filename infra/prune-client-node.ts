@@ -5,9 +5,9 @@
  * ~790 KB of a 1.6 MB creds bundle, for 27 calls. So, while bundling:
  * - in each generated API file named in GENERATED_CALLS, the request factory and the response
  *   processor keep the methods listed there (`x` and `xWithHttpInfo`) and lose the others;
- * - ObjectSerializer registers, imports and re-exports only the models those methods name, with
- *   every model their fields reach (a model the serializer does not know would be passed through
- *   as plain JSON, so the closure is complete by construction).
+ * - ObjectSerializer registers, imports and re-exports only the models those methods name and
+ *   every model their fields reach, transitively (a model left out would come back as plain JSON,
+ *   its dates unparsed).
  * The source is client-node's own code, cut, never rewritten. A call listed but not found, or a
  * model not found, fails the build.
  */
@@ -124,13 +124,12 @@ export function pruneClientNode(calls: Calls = GENERATED_CALLS): Plugin {
       };
       build.onLoad({ filter: GENERATED }, async (args) => {
         const [, api, serializer] = GENERATED.exec(args.path) ?? [];
-        const genDir = dirname(dirname(args.path));
         if (api !== undefined) {
           const listed = Object.hasOwn(calls, api) ? calls[api] : undefined;
           return listed ? { contents: await cutGroup(dirname(args.path), api, listed), loader: 'js' } : undefined;
         }
         if (serializer === undefined) return undefined;
-        const apisDir = join(genDir, 'apis');
+        const apisDir = join(dirname(dirname(args.path)), 'apis');
         await Promise.all(Object.entries(calls).map(([group, listed]) => cutGroup(apisDir, group, listed)));
         return { contents: pruneSerializer(args.path, modelClosure(dirname(args.path), models)), loader: 'js' };
       });
