@@ -1,8 +1,8 @@
 /**
  * The DynamoDB Local that the bed and `npm start` run (lib/local/testbed/java/LoopbackDynamoDBLocal.java)
  * indexes its stream-record table by stream. Without that index every write to a table with a
- * stream scans the stream records the process keeps, so writes slow down as records pile up
- * (docs/local.md). Checked on the database file of a DynamoDB Local started on disk, as `npm start`
+ * stream reads every stream record kept before its stream's first one, so a table created late
+ * pays for all the records before it (docs/local.md). Checked on the database file of a DynamoDB Local started on disk, as `npm start`
  * runs it: the query each such write makes must be answered from the index.
  */
 import { rmSync } from 'node:fs';

@@ -9,21 +9,23 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { BROKER_FUNCTIONS } from '../../../infra/props.js';
-import { ESBUILD_TARGET } from '../../../infra/bundling.js';
+import { lambdaEsbuildOptions } from '../../../infra/bundling.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
 let inputs: Record<string, string[]>;
 
 beforeAll(async () => {
+  // modules resolved as the Lambda bundles resolve them
+  const { target, mainFields } = lambdaEsbuildOptions({}, ROOT);
   const result = await build({
     bundle: true,
     write: false,
     metafile: true,
     format: 'esm',
     platform: 'node',
-    target: ESBUILD_TARGET,
-    mainFields: ['module', 'main'],
+    target,
+    mainFields,
     absWorkingDir: ROOT,
     entryPoints: Object.fromEntries(BROKER_FUNCTIONS.map((fn) => [fn, join(ROOT, 'functions', `${fn}.ts`)])),
     outdir: join(ROOT, 'dist', 'bundle-probe'),
