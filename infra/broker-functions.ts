@@ -51,7 +51,7 @@ export function createFunctions(scope: Construct, { props, roles, key, tables, s
     ...(nodeOptions ? { NODE_OPTIONS: nodeOptions } : {}),
     POWERTOOLS_SERVICE_NAME: 'kubelease',
     POWERTOOLS_METRICS_NAMESPACE: props.metricsNamespace,
-    // lib/lambda/tracing.ts loads the tracer only when this is "true": off costs nothing
+    // lib/lambda/tracing.ts loads the tracer only when this is "true"; bundled at synth with it off, the tracer is left out
     POWERTOOLS_TRACE_ENABLED: String(props.tracing),
     KUBELEASE_ADMIN_PRINCIPALS: props.adminPrincipals.join(','),
     KUBELEASE_KMS_KEY_ID: key.keyArn,
@@ -81,7 +81,10 @@ export function createFunctions(scope: Construct, { props, roles, key, tables, s
     };
     const id = `${capitalize(fn)}Function`;
     const prebuilt = props.functionsDir ? undefined : prebuiltBundle(fn);
-    const code = prebuilt ? lambda.Code.fromAsset(prebuilt) : bundledCode(join(props.functionsDir ?? join(PACKAGE_ROOT, 'functions'), `${fn}.ts`));
+    // bundled here, the tracer goes in only with tracing on; the prebuilt bundles carry it for both
+    const code = prebuilt
+      ? lambda.Code.fromAsset(prebuilt)
+      : bundledCode(join(props.functionsDir ?? join(PACKAGE_ROOT, 'functions'), `${fn}.ts`), { tracer: props.tracing });
     functions[fn] = new lambda.Function(scope, id, { ...common, runtime: lambda.Runtime.NODEJS_24_X, handler: 'index.handler', code });
   }
   // A scheduled sweep that fails is not retried by Lambda: the next run comes soon enough,

@@ -4,7 +4,8 @@
  *   dist/infra/*.js + .d.ts      the construct (`kubelease/infra`), compiled by tsc (tsconfig.build.json)
  *   dist/lib/...                 the few lib/ modules it imports (tables, routes, metric names)
  *   dist/lambda/<fn>/index.mjs   the six Lambda bundles, built here with the same esbuild options
- *                                and plugin synth uses (infra/bundling.ts)
+ *                                and plugin synth uses (infra/bundling.ts), with the X-Ray tracer:
+ *                                the same bundles serve deployments with tracing on and off
  *
  * A CDK app that installs the package deploys these bundles as they are: no esbuild, no sources,
  * no lock file needed on its side.
@@ -33,6 +34,7 @@ await build(
   lambdaEsbuildOptions(
     Object.fromEntries(BROKER_FUNCTIONS.map((fn) => [`${fn}/index`, join(root, 'functions', `${fn}.ts`)])),
     join(dist, 'lambda'),
+    { tracer: true },
   ),
 );
 process.stderr.write(`build-package: dist/ built in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);

@@ -17,8 +17,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build, type Plugin } from 'esbuild';
-import { lambdaEsbuildOptions, lambdaEnvironmentNodeOptions } from '../../infra/bundling.js';
-import { BROKER_FUNCTIONS } from '../../infra/props.js';
+import { leaveOutTracer, lambdaEsbuildOptions, lambdaEnvironmentNodeOptions } from '../../infra/bundling.js';
+import { BROKER_FUNCTIONS, DEFAULTS } from '../../infra/props.js';
 import { kb, median, ms, type Row } from './support/report.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -74,12 +74,16 @@ export async function runColdStartBench(o: ColdStartOptions): Promise<Row[]> {
   const out = mkdtempSync(path.join(os.tmpdir(), 'kl-bench-bundles-'));
   try {
     const entries = Object.fromEntries(BROKER_FUNCTIONS.map((fn) => [`${fn}/index`, path.join(ROOT, 'functions', `${fn}.ts`)]));
-    await build(lambdaEsbuildOptions({ ...entries, 'minimal/index': path.join(ROOT, 'test/bench/support/minimal-handler.ts') }, out));
+    // as synth bundles them with the construct's defaults: tracing off, so no X-Ray tracer
+    const contents = { tracer: DEFAULTS.tracing };
+    await build(lambdaEsbuildOptions({ ...entries, 'minimal/index': path.join(ROOT, 'test/bench/support/minimal-handler.ts') }, out, contents));
     const size = (fn: string) => statSync(path.join(out, fn, 'index.mjs')).size;
     const sizes = Object.fromEntries(BROKER_FUNCTIONS.map((fn) => [fn, size(fn)]));
     const minimalSize = size('minimal');
     const alt = path.join(out, 'alternative');
-    await build({ ...lambdaEsbuildOptions({ 'creds/index': path.join(ROOT, 'functions', 'creds.ts') }, alt), plugins: [withoutGeneratedKubeCode] });
+    // no pruning: there is no generated code left to cut
+    const altPlugins = [withoutGeneratedKubeCode, ...(contents.tracer ? [] : [leaveOutTracer()])];
+    await build({ ...lambdaEsbuildOptions({ 'creds/index': path.join(ROOT, 'functions', 'creds.ts') }, alt, contents), plugins: altPlugins });
     const altFile = path.join(alt, 'creds', 'index.mjs');
     const altSize = statSync(altFile).size;
 
@@ -100,7 +104,7 @@ export async function runColdStartBench(o: ColdStartOptions): Promise<Row[]> {
     const a = median(times.alternative);
     const largest = Math.max(...Object.values(sizes));
     o.print('');
-    o.print(`Lambda bundles (esbuild as synth builds them: minified ESM, node24, client-node cut to the broker's calls), ${os.cpus().length} CPUs, load ${os.loadavg()[0]?.toFixed(1)}`);
+    o.print(`Lambda bundles (esbuild as synth builds them: minified ESM, node24, client-node cut to the broker's calls, ${contents.tracer ? 'with' : 'no'} X-Ray tracer as tracing is ${contents.tracer ? 'on' : 'off'} by default), ${os.cpus().length} CPUs, load ${os.loadavg()[0]?.toFixed(1)}`);
     o.print(`  ${BROKER_FUNCTIONS.map((fn) => `${fn} ${kb(sizes[fn] as number)}`).join(', ')}; minimal handler ${kb(minimalSize)}`);
     o.print(`  module init, median of ${o.runs} fresh processes (${process.version}${nodeOptions ? `, NODE_OPTIONS=${nodeOptions}` : ''}): creds ${ms(c)}, minimal handler ${ms(m)} → ${(c / m).toFixed(2)}×`);
     o.print(`  alternative, creds without client-node's generated API groups and models (a lower bound for hand-written REST calls): ${kb(altSize)}, init ${ms(a)} → ${(a / m).toFixed(2)}× the minimal handler`);

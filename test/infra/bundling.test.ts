@@ -81,3 +81,10 @@ test('a call listed but not generated fails the build, naming it', async () => {
     /CoreV1ApiRequestFactory\.readNamespacedUnicorn is listed in GENERATED_CALLS but not in/,
   );
 });
+
+test('with tracing off (the default), the bundles leave the X-Ray tracer out', () => {
+  for (const fn of ['config', 'roles', 'creds', 'leases', 'expire', 'sweep']) {
+    const code = readFileSync(bundleOf(fn), 'utf8');
+    expect({ fn, xray: code.includes('AWS_XRAY_CONTEXT_MISSING'), leftOut: code.includes('this bundle was built without the X-Ray tracer') }).toEqual({ fn, xray: false, leftOut: true });
+  }
+});
