@@ -46,7 +46,7 @@ export const BUNDLE_ALIASES: Record<string, string> = { undici: join(HERE, 'bund
 const TRACER_IMPORTS = /^@aws-lambda-powertools\/tracer(\/middleware)?$/;
 
 /** The message a bundle built without the tracer answers a request for tracing with. */
-export const TRACER_LEFT_OUT = 'this bundle was built without the X-Ray tracer (tracing: false at synth); deploy with tracing: true to trace';
+const TRACER_LEFT_OUT = 'this bundle was built without the X-Ray tracer (tracing: false at synth); deploy with tracing: true to trace';
 
 /**
  * Leaves the X-Ray tracer out of a bundle: Powertools Tracer and the X-Ray SDK under it (about

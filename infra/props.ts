@@ -51,7 +51,7 @@ export interface KubeleaseBrokerProps {
   allowedAccounts?: string[];
   /** API Gateway stage name, the first path segment of every execute-api URL. Default "api". */
   stageName?: string;
-  /** X-Ray on the stage and the functions, with Powertools Tracer around DynamoDB, KMS, STS and Kubernetes calls. Default false. */
+  /** X-Ray on the stage and the functions, with Powertools Tracer around DynamoDB, KMS, STS and Kubernetes calls (bundled at synth only when on). Default false. */
   tracing?: boolean;
   /** Tables, KMS key and log groups: RETAIN (tables also get deletion protection) or DESTROY. Default RETAIN. */
   removalPolicy?: RemovalPolicy;
