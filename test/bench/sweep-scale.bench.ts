@@ -20,7 +20,7 @@ import { randomIds } from '../../lib/adapters/random-ids.js';
 import { buildPlan, deletionOrder, leaseHash, mergeRole, newLeaseId, toStoredPlan, type Lease, type Plan } from '../../lib/domain/index.js';
 import { DEFAULT_SWEEP_CONCURRENCY, sweep, writeConfig, writeRole, type EngineDeps } from '../../lib/engine/index.js';
 import { deletePlanObjects } from '../../lib/engine/executor.js';
-import { seenIn } from '../../lib/engine/sweep.js';
+import { seenIn, type SweepReport } from '../../lib/engine/sweep.js';
 import { ClientNodeCluster } from '../../lib/adapters/kubernetes/cluster.js';
 import { depsFromEnv } from '../../lib/lambda/runtime.js';
 import { LocalSecretBox } from '../../lib/local/secret-box.js';
@@ -166,7 +166,10 @@ export async function runSweepScaleBench(o: SweepScaleOptions): Promise<Row[]> {
     const r = sweepMs / raw.wallMs;
     o.print('');
     o.print(`sweeper at scale: ${o.leases} expired mode-3 leases (${objects} objects), ${o.concurrency} leases in flight (bench row took ${((performance.now() - started) / 1000).toFixed(0)} s; setup created ${objects * 3} objects in ${((createRaw + createSwept) / 1000).toFixed(0)} s)`);
-    o.print(`  sweep ${ms(sweepMs)} (${((objects * 1000) / sweepMs).toFixed(0)} objects/s): ${report.expiredLeases} leases ended, ${report.objectsDeleted} objects deleted, ${report.failures.length} failures${report.outOfTime ? ', OUT OF TIME' : ''}`);
+    // the orphans too: an expired lease's objects that the lease pass left are removed by their expiry
+    const outcome = (x: SweepReport) =>
+      `${x.expiredLeases} leases ended, ${x.objectsDeleted} objects deleted, ${x.orphansRemoved} orphans removed, ${x.failures.length} failures${x.outOfTime ? ', OUT OF TIME' : ''}`;
+    o.print(`  sweep ${ms(sweepMs)} (${((objects * 1000) / sweepMs).toFixed(0)} objects/s): ${outcome(report)}`);
     o.print(`  raw DELETEs of the same number of objects ${ms(raw.wallMs)} (${((objects * 1000) / raw.wallMs).toFixed(0)} objects/s) → sweep/raw ${r.toFixed(2)}×`);
     o.print(`  its Kubernetes half alone (adapter deletes, uids from one listing, no DynamoDB) ${ms(adapterRun)} → ${(adapterRun / raw.wallMs).toFixed(2)}× raw; the rest is the lease items' writes to DynamoDB Local on the same cores`);
     if (rawSplit && sweepSplit) {
@@ -174,8 +177,8 @@ export async function runSweepScaleBench(o: SweepScaleOptions): Promise<Row[]> {
       o.print(`                                     raw   ${rawSplit}`);
     }
     const rq = quiet.sweepMs / raw.wallMs;
-    o.print(`  the same sweep on a leases table without its stream ${ms(quiet.sweepMs)} → ${rq.toFixed(2)}× raw (${quiet.report.objectsDeleted} objects deleted, ${quiet.report.failures.length} failures)${quiet.cpu ? `; machine CPU ${quiet.cpu}` : ''}`);
-    if (report.failures.length > 0) o.print(`  first failures: ${report.failures.slice(0, 3).join('; ')}`);
+    o.print(`  the same sweep on a leases table without its stream ${ms(quiet.sweepMs)} → ${rq.toFixed(2)}× raw (${outcome(quiet.report)})${quiet.cpu ? `; machine CPU ${quiet.cpu}` : ''}`);
+    for (const x of [report, quiet.report]) if (x.failures.length > 0) o.print(`  first failures: ${x.failures.slice(0, 3).join('; ')}`);
     return [
       {
         measure: `sweep ${o.leases} expired mode-3 leases (${objects} objects)`,
