@@ -45,7 +45,9 @@ describe('agent', () => {
     const marks = path.join(env.HOME!, 'refreshed');
     const agent = startAgent([`${s.mount}/demo-generated`, '-n', 'default', '--token-file', tokenFile, '--kubeconfig', kubeconfig, '--exec-after', `echo refreshed >> '${marks}'`], env);
     try {
-      await eventually(() => expect(existsSync(tokenFile)).toBe(true), { timeoutMs: 60_000 });
+      // the agent writes the token file, then the kubeconfig that points at it: wait for the last
+      // (waiting for the token file alone raced the kubeconfig's rename on a slow machine)
+      await eventually(() => expect({ token: existsSync(tokenFile), kubeconfig: existsSync(kubeconfig) }).toEqual({ token: true, kubeconfig: true }), { timeoutMs: 60_000 });
       const first = readFileSync(tokenFile, 'utf8');
       expect(statSync(tokenFile).mode & 0o777).toBe(0o600);
       expect(statSync(kubeconfig).mode & 0o777).toBe(0o600);
