@@ -54,7 +54,7 @@ const TRACER_LEFT_OUT = 'this bundle was built without the X-Ray tracer (tracing
  * Its imports resolve to a module whose exports throw TRACER_LEFT_OUT; tracing.ts then logs a
  * warning and serves untraced.
  */
-export function leaveOutTracer(): Plugin {
+function leaveOutTracer(): Plugin {
   const namespace = 'kubelease-tracer-left-out';
   return {
     name: 'kubelease-leave-out-tracer',

@@ -16,7 +16,7 @@ export interface Tracing {
 
 export const tracingRequested = (env: NodeJS.ProcessEnv): boolean => env.POWERTOOLS_TRACE_ENABLED === 'true';
 
-export async function loadTracing(env: NodeJS.ProcessEnv, warn: (message: string) => void = (m) => logger.warn(m)): Promise<Tracing | undefined> {
+export async function loadTracing(env: NodeJS.ProcessEnv): Promise<Tracing | undefined> {
   if (!tracingRequested(env)) return undefined;
   try {
     const [{ Tracer }, { captureLambdaHandler }] = await Promise.all([
@@ -30,7 +30,7 @@ export async function loadTracing(env: NodeJS.ProcessEnv, warn: (message: string
   } catch (err) {
     // tracing is for operators: a tracer that cannot start (a bundle built without it, see
     // infra/bundling.ts) must not take the broker down with it
-    warn(`tracing was requested but is off: ${err instanceof Error ? err.message : String(err)}`);
+    logger.warn(`tracing was requested but is off: ${err instanceof Error ? err.message : String(err)}`);
     return undefined;
   }
 }

@@ -17,7 +17,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build, type Plugin } from 'esbuild';
-import { leaveOutTracer, lambdaEsbuildOptions, lambdaEnvironmentNodeOptions } from '../../infra/bundling.js';
+import { lambdaEsbuildOptions, lambdaEnvironmentNodeOptions } from '../../infra/bundling.js';
 import { BROKER_FUNCTIONS, DEFAULTS } from '../../infra/props.js';
 import { kb, median, ms, type Row } from './support/report.js';
 
@@ -81,9 +81,9 @@ export async function runColdStartBench(o: ColdStartOptions): Promise<Row[]> {
     const sizes = Object.fromEntries(BROKER_FUNCTIONS.map((fn) => [fn, size(fn)]));
     const minimalSize = size('minimal');
     const alt = path.join(out, 'alternative');
-    // no pruning: there is no generated code left to cut
-    const altPlugins = [withoutGeneratedKubeCode, ...(contents.tracer ? [] : [leaveOutTracer()])];
-    await build({ ...lambdaEsbuildOptions({ 'creds/index': path.join(ROOT, 'functions', 'creds.ts') }, alt, contents), plugins: altPlugins });
+    const altOptions = lambdaEsbuildOptions({ 'creds/index': path.join(ROOT, 'functions', 'creds.ts') }, alt, contents);
+    // first, so that the generated API groups resolve to the stub before pruning sees them
+    await build({ ...altOptions, plugins: [withoutGeneratedKubeCode, ...(altOptions.plugins ?? [])] });
     const altFile = path.join(alt, 'creds', 'index.mjs');
     const altSize = statSync(altFile).size;
 

@@ -8,22 +8,17 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import type { App } from 'aws-cdk-lib';
 import { bundleLambdaEntry } from '../../infra/bundling.js';
-import { ROOT, buildStack, ofType, type Json } from './support.js';
+import { ROOT, buildStack, bundleOf, bundledFunctions, tracerIn } from './support.js';
 
-const traced = buildStack({ tracing: true }, {}, { 'aws:cdk:bundling-stacks': ['**'] });
-const outdir = (traced.stack.node.root as App).outdir;
-const bundles = ofType(traced, 'AWS::Lambda::Function').map(([, r]: [string, Json]) => ({
-  fn: (r.Properties.Description as string).replace('kubelease ', ''),
-  file: join(outdir, `asset.${(r.Properties.Code.S3Key as string).replace(/\.zip$/, '')}`, 'index.mjs'),
-}));
+const traced = bundledFunctions(buildStack({ tracing: true }, {}, { 'aws:cdk:bundling-stacks': ['**'] }));
+const FUNCTIONS = ['config', 'creds', 'expire', 'leases', 'roles', 'sweep'];
 
 test('with tracing on, every function carries the tracer', () => {
-  expect(bundles.map((b) => b.fn).sort()).toEqual(['config', 'creds', 'expire', 'leases', 'roles', 'sweep']);
-  for (const { fn, file } of bundles) {
-    const code = readFileSync(file, 'utf8');
-    expect({ fn, xray: code.includes('AWS_XRAY_CONTEXT_MISSING'), leftOut: code.includes('this bundle was built without the X-Ray tracer') }).toEqual({ fn, xray: true, leftOut: false });
+  expect(traced.map((f) => f.description.replace('kubelease ', '')).sort()).toEqual(FUNCTIONS);
+  for (const fn of FUNCTIONS) {
+    const code = readFileSync(bundleOf(traced, fn), 'utf8');
+    expect({ fn, ...tracerIn(code) }).toEqual({ fn, xray: true, leftOut: false });
   }
 });
 
@@ -31,7 +26,7 @@ test('a bundle without the tracer, started with tracing requested, warns once an
   const dir = mkdtempSync(join(tmpdir(), 'kl-no-tracer-'));
   try {
     await bundleLambdaEntry(join(fileURLToPath(ROOT), 'functions', 'creds.ts'), dir, { tracer: false });
-    const tracedSize = statSync(bundleFile(bundles, 'creds')).size;
+    const tracedSize = statSync(bundleOf(traced, 'creds')).size;
     // Powertools Tracer, the X-Ray SDK and what it pulls in (semver, cls-hooked): about 125 KB
     expect(tracedSize - statSync(join(dir, 'index.mjs')).size).toBeGreaterThan(100_000);
     const script = `const { handler } = await import(${JSON.stringify(pathToFileURL(join(dir, 'index.mjs')).href)}); process.stdout.write('handler ' + typeof handler + '\\n');`;
@@ -62,8 +57,3 @@ test('a bundle without the tracer, started with tracing requested, warns once an
   }
 });
 
-function bundleFile(list: { fn: string; file: string }[], fn: string): string {
-  const found = list.find((b) => b.fn === fn);
-  if (!found) throw new Error(`no bundle for ${fn}`);
-  return found.file;
-}

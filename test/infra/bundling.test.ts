@@ -7,23 +7,12 @@
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { App } from 'aws-cdk-lib';
 import { build } from 'esbuild';
 import { pruneClientNode } from '../../infra/prune-client-node.js';
-import { ROOT, buildStack, ofType, type Json } from './support.js';
+import { ROOT, buildStack, bundleOf as bundleOfIn, bundledFunctions, tracerIn } from './support.js';
 
-const built = buildStack({}, {}, { 'aws:cdk:bundling-stacks': ['**'] });
-const outdir = (built.stack.node.root as App).outdir;
-const functions = ofType(built, 'AWS::Lambda::Function').map(([, r]: [string, Json]) => ({
-  description: r.Properties.Description as string,
-  handler: r.Properties.Handler as string,
-  asset: join(outdir, `asset.${(r.Properties.Code.S3Key as string).replace(/\.zip$/, '')}`),
-}));
-const bundleOf = (fn: string): string => {
-  const f = functions.find((x) => x.description === `kubelease ${fn}`);
-  if (!f) throw new Error(`no function ${fn}`);
-  return join(f.asset, 'index.mjs');
-};
+const functions = bundledFunctions(buildStack({}, {}, { 'aws:cdk:bundling-stacks': ['**'] }));
+const bundleOf = (fn: string): string => bundleOfIn(functions, fn);
 
 test('six functions, six bundles of their own, each an ES module with its source map', () => {
   expect(functions.map((f) => f.description).sort()).toEqual(['kubelease config', 'kubelease creds', 'kubelease expire', 'kubelease leases', 'kubelease roles', 'kubelease sweep']);
@@ -85,6 +74,6 @@ test('a call listed but not generated fails the build, naming it', async () => {
 test('with tracing off (the default), the bundles leave the X-Ray tracer out', () => {
   for (const fn of ['config', 'roles', 'creds', 'leases', 'expire', 'sweep']) {
     const code = readFileSync(bundleOf(fn), 'utf8');
-    expect({ fn, xray: code.includes('AWS_XRAY_CONTEXT_MISSING'), leftOut: code.includes('this bundle was built without the X-Ray tracer') }).toEqual({ fn, xray: false, leftOut: true });
+    expect({ fn, ...tracerIn(code) }).toEqual({ fn, xray: false, leftOut: true });
   }
 });

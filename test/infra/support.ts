@@ -4,6 +4,7 @@
  * infra/app.ts (Template.fromStack throws on any unacknowledged finding).
  */
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { App, Stack, Validations } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
@@ -90,3 +91,23 @@ export function actionsOn(b: Built, roleId: string, resource: Json): string[] {
 }
 export const tableArn = (b: Built, id: 'Config' | 'Roles' | 'Leases') => ({ 'Fn::GetAtt': [tableId(b, id), 'Arn'] });
 export const indexArn = (b: Built, name: string) => ({ 'Fn::Join': ['', [tableArn(b, 'Leases'), `/index/${name}`]] });
+
+/** The functions of a stack synthesized with bundling on, each with the folder its bundle was written to. */
+export function bundledFunctions(b: Built): { description: string; handler: string; asset: string }[] {
+  const outdir = (b.stack.node.root as App).outdir;
+  return ofType(b, 'AWS::Lambda::Function').map(([, r]: [string, Json]) => ({
+    description: r.Properties.Description as string,
+    handler: r.Properties.Handler as string,
+    asset: join(outdir, `asset.${(r.Properties.Code.S3Key as string).replace(/\.zip$/, '')}`),
+  }));
+}
+
+/** `kubelease <fn>`'s bundle among them. */
+export function bundleOf(functions: { description: string; asset: string }[], fn: string): string {
+  const f = functions.find((x) => x.description === `kubelease ${fn}`);
+  if (!f) throw new Error(`no function ${fn}`);
+  return join(f.asset, 'index.mjs');
+}
+
+/** Whether a bundle holds the X-Ray SDK, or the module that stands in for the tracer left out (infra/bundling.ts). */
+export const tracerIn = (code: string) => ({ xray: code.includes('AWS_XRAY_CONTEXT_MISSING'), leftOut: code.includes('this bundle was built without the X-Ray tracer') });
