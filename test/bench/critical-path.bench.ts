@@ -13,7 +13,7 @@ import { buildPlan, leaseHash, mergeRole, newLeaseId, type Plan } from '../../li
 import { randomIds } from '../../lib/adapters/random-ids.js';
 import { DEMO_ROLES } from '../../lib/local/stack.js';
 import type { TestBedInfo } from '../../lib/local/testbed/index.js';
-import { bedProcesses, cpuWindow, type CpuSpent } from './support/machine-cpu.js';
+import { bedProcesses, cpuWindow, settle, type CpuSpent } from './support/machine-cpu.js';
 import { closedLoop, median, ms, percentile, timed, type Row } from './support/report.js';
 import { naiveIssue, rawDelete, rawKube, type RawKube } from './support/raw-kube.js';
 import { signedClient, type SignedClient } from './support/signed-client.js';
@@ -110,9 +110,13 @@ export async function runCriticalPathBench(o: CriticalPathOptions): Promise<Crit
     await cleanUp(client, stack, kube, leases, rawPlans);
 
     const procs = bedProcesses(o.bed.dir);
+    await settle();
     const rawCpu = cpuWindow(procs);
     const raw = await closedLoop(o.total, o.concurrency, () => naiveIssue(kube, planFor(generatedRole)));
     const rawSpent = rawCpu.end();
+    // each load window starts on a quiet machine: the other's leftovers (garbage collection of
+    // what it created, etcd compaction) are not billed to it
+    await settle();
     const before = await stack.cpu();
     const brokerCpu = cpuWindow(procs);
     const broker = await closedLoop(o.total, o.concurrency, () => issue('demo-generated'));

@@ -25,7 +25,7 @@ import { ClientNodeCluster } from '../../lib/adapters/kubernetes/cluster.js';
 import { depsFromEnv } from '../../lib/lambda/runtime.js';
 import { LocalSecretBox } from '../../lib/local/secret-box.js';
 import type { TestBedInfo } from '../../lib/local/testbed/index.js';
-import { bedProcesses, cpuWindow } from './support/machine-cpu.js';
+import { bedProcesses, cpuWindow, settle } from './support/machine-cpu.js';
 import { closedLoop, ms, type Row } from './support/report.js';
 import { rawCreate, rawDelete, rawKube, type RawKube } from './support/raw-kube.js';
 
@@ -76,6 +76,11 @@ export async function runSweepScaleBench(o: SweepScaleOptions): Promise<Row[]> {
     const installation = (await base.configs.installationId()) ?? '';
     const role = mergeRole('gen', undefined, { allowed_kubernetes_namespaces: namespace, generated_role_rules: RULES, allowed_principals: ADMIN_ARN });
     const issuedAt = Math.floor(Date.now() / 1000);
+    // a day ahead in real time, so DynamoDB Local's TTL never removes an item while the bench runs
+    // (at 10,000 leases a row takes longer than a lease's TTL: an expiry of issuedAt + 600 let TTL
+    // take 20 items of the last sweep's table from under it); the sweeper's clock is past it
+    const expiresAt = issuedAt + 86_400;
+    const shift = 2 * 86_400_000;
     const makeLeases = (n: number) =>
       Array.from({ length: n }, () => {
         const id = newLeaseId(mount, 'gen', randomIds.random);
@@ -89,7 +94,7 @@ export async function runSweepScaleBench(o: SweepScaleOptions): Promise<Row[]> {
           leaseHash: leaseHash(id),
           installation,
           generatedName: `kl-gen-${randomIds.random(10)}`,
-          expiresAt: new Date((issuedAt + 600) * 1000),
+          expiresAt: new Date(expiresAt * 1000),
         });
         return { id, plan };
       });
@@ -98,6 +103,8 @@ export async function runSweepScaleBench(o: SweepScaleOptions): Promise<Row[]> {
     const rawSet = makeLeases(o.leases);
     const createRaw = await timedCreate(kube, rawSet.map((l) => l.plan));
     const procs = bedProcesses(o.bed.dir);
+    // every timed phase starts on a quiet machine, not inside the setup's leftovers
+    await settle();
     const rawCpu = spentWindow(procs);
     const raw = await closedLoop(rawSet.length, o.concurrency, async (i) => {
       for (const group of deletionOrder((rawSet[i] as { plan: Plan }).plan.objects)) await Promise.all(group.map((obj) => rawDelete(kube, obj)));
@@ -108,6 +115,7 @@ export async function runSweepScaleBench(o: SweepScaleOptions): Promise<Row[]> {
     //    listing, no DynamoDB (what the sweep costs beyond this is its lease items' writes)
     const adapterSet = makeLeases(o.leases);
     await timedCreate(kube, adapterSet.map((l) => l.plan));
+    await settle();
     const adapter = new ClientNodeCluster({ server: o.bed.apiserver.url, caPem: o.bed.apiserver.caPem, token: o.bed.broker.token });
     const adapterRun = await (async () => {
       const t0 = performance.now();
@@ -121,7 +129,6 @@ export async function runSweepScaleBench(o: SweepScaleOptions): Promise<Row[]> {
     await adapter.close();
 
     // 3. the sweeper over N expired leases of the same shape
-    const shift = 3600_000;
     const sweepOver = async (leasesTable: string) => {
       const swept = makeLeases(o.leases);
       const created = await timedCreate(kube, swept.map((l) => l.plan));
@@ -134,8 +141,7 @@ export async function runSweepScaleBench(o: SweepScaleOptions): Promise<Row[]> {
         caller_arn: ADMIN_ARN,
         status: 'active',
         issued_at: issuedAt,
-        // still ahead in real time (DynamoDB Local's TTL leaves them alone); the sweeper's clock is past it
-        expires_at: issuedAt + 600,
+        expires_at: expiresAt,
         plan: toStoredPlan(plan),
         service_account_name: plan.token.serviceAccount.name,
       }));
@@ -148,6 +154,7 @@ export async function runSweepScaleBench(o: SweepScaleOptions): Promise<Row[]> {
       });
       const onTable = leasesTable === tables.leases ? base : depsFromEnv({ ...env, [TABLE_ENV.leases]: leasesTable }, undefined, { secretBox });
       const deps: EngineDeps = { ...onTable, clock: { now: () => new Date(Date.now() + shift) } };
+      await settle();
       const cpu = spentWindow(procs);
       const t = performance.now();
       const report = await sweep(deps, { deadline: new Date(Date.now() + shift + 30 * 60_000), concurrency: o.concurrency });

@@ -90,7 +90,7 @@ export async function startTestBed(opts: TestBedOptions = {}): Promise<TestBed> 
     const core = adminKc.makeApiClient(k8s.CoreV1Api);
 
     // 3. kube-controller-manager
-    const kcm = startControllerManager(sup, kcmBin, adminKubeconfigPath, pki);
+    const kcm = startControllerManager(sup, kcmBin, adminKubeconfigPath);
 
     // 4. broker identity (needs only the apiserver; overlaps with the controller-manager start)
     const broker = await createBrokerIdentity({ adminKc, core, apiserver: apiserver.proc, apiUrl, caPem, dir });

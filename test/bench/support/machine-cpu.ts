@@ -83,3 +83,19 @@ export function cpuWindow(processes: BedProcess[]): { end: () => CpuSpent | unde
     },
   };
 }
+
+/**
+ * Waits until the machine is quiet: busy CPU over a 500 ms sample below `idleShare` of one CPU,
+ * or `timeoutMs` passed (at once off Linux). A load run leaves work behind it (the
+ * controller-manager garbage-collecting what it created, etcd compacting): the next run's window
+ * must not pay for it.
+ */
+export async function settle({ idleShare = 0.25, timeoutMs = 20_000 } = {}): Promise<void> {
+  if (!existsSync('/proc/stat')) return;
+  const t0 = performance.now();
+  while (performance.now() - t0 < timeoutMs) {
+    const before = machineBusyMs();
+    await new Promise((r) => setTimeout(r, 500));
+    if (machineBusyMs() - before < 500 * idleShare) return;
+  }
+}
