@@ -117,9 +117,9 @@ export const DEMO_ROLES: Record<string, Record<string, unknown>> = {
 };
 
 /**
- * The ClusterRole demo-bind-role binds. The bed's kube-controller-manager runs no
- * clusterrole-aggregation controller, so the bootstrap `view` ClusterRole has no rules there;
- * this one holds what `view` would give for pods, services, configmaps and deployments.
+ * The ClusterRole demo-bind-role binds: what `view` would give for pods, services, configmaps
+ * and deployments, exactly, rather than the bootstrap `view`, whose rules are whatever the
+ * clusterrole-aggregation controller gathers into it.
  */
 export const DEMO_CLUSTER_ROLE: k8s.V1ClusterRole = {
   apiVersion: 'rbac.authorization.k8s.io/v1',

@@ -14,7 +14,7 @@ import { buildPlan, leaseHash, mergeRole, newLeaseId, type Plan } from '../../li
 import { randomIds } from '../../lib/adapters/random-ids.js';
 import { DEMO_ROLES } from '../../lib/local/stack.js';
 import type { TestBedInfo } from '../../lib/local/testbed/index.js';
-import { bedProcesses, cpuWindow, settle, type CpuSpent } from './support/machine-cpu.js';
+import { bedProcesses, cpuWindow, settleBefore, type CpuSpent } from './support/machine-cpu.js';
 import { closedLoop, median, ms, percentile, timed, type Row } from './support/report.js';
 import { naiveIssue, rawDelete, rawKube, type RawKube } from './support/raw-kube.js';
 import { signedClient, type SignedClient } from './support/signed-client.js';
@@ -115,13 +115,13 @@ export async function runCriticalPathBench(o: CriticalPathOptions): Promise<Crit
     // first on the bed paid for its warm-up. Each load window starts on a quiet machine: the
     // other's leftovers (garbage collection of what it created, etcd compaction) are not billed to it.
     const rawLoad = async () => {
-      await settle();
+      await settleBefore('the raw load run', o.print);
       const cpu = cpuWindow(procs);
       const run = await closedLoop(o.total, o.concurrency, () => naiveIssue(kube, planFor(generatedRole)));
       return { ...run, spent: cpu.end() };
     };
     const rawBefore = await rawLoad();
-    await settle();
+    await settleBefore("the broker's load run", o.print);
     const before = await stack.cpu();
     const brokerCpu = cpuWindow(procs);
     const broker = await closedLoop(o.total, o.concurrency, () => issue('demo-generated'));
@@ -140,7 +140,7 @@ export async function runCriticalPathBench(o: CriticalPathOptions): Promise<Crit
     o.print(`  mode 3 sequential   p50 ${ms(median(m3))} (p90 ${ms(p(m3, 90))})   naive 4 calls p50 ${ms(median(m3raw))} (p90 ${ms(p(m3raw, 90))})`);
     o.print(`  mode 1 sequential   p50 ${ms(median(m1))} (p90 ${ms(p(m1, 90))})   Secret + bound TokenRequest p50 ${ms(median(m1raw))} (p90 ${ms(p(m1raw, 90))})`);
     o.print(
-      `  under load          broker ${rate(broker).toFixed(0)}/s, p50 ${ms(median(broker.latencies))}, p99 ${ms(p(broker.latencies, 99))}   raw ${rate(raw).toFixed(0)}/s (${rate(rawBefore).toFixed(0)}/s before the broker's run, ${rate(rawAfter).toFixed(0)}/s after), p50 ${ms(median(raw.latencies))}, p99 ${ms(p(raw.latencies, 99))}`,
+      `  under load          broker ${rate(broker).toFixed(0)}/s, p50 ${ms(median(broker.latencies))}, p99 ${ms(p(broker.latencies, 99))}   raw ${rate(raw).toFixed(0)}/s over both runs (${rate(rawBefore).toFixed(0)}/s before the broker's run, ${rate(rawAfter).toFixed(0)}/s after), p50 ${ms(median(raw.latencies))}, p99 ${ms(p(raw.latencies, 99))}`,
     );
     o.print(`  broker CPU per issue under load: ${cpuPerIssueMs.toFixed(1)} ms (user + system of the stack process)`);
 

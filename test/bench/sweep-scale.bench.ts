@@ -4,8 +4,9 @@
  * apiserver), against raw DELETEs of the same kind and number of objects at the same
  * concurrency, in the same binding → role → ServiceAccount order per lease, timed before and
  * after the sweeper's runs (their mean is the anchor). Every object set is created beforehand
- * with the broker's own labels (outside the timing); the lease items are written in batches. Reported beside it: the machine's CPU in both runs by process, and the same
- * sweep on a leases table without its stream.
+ * with the broker's own labels (outside the timing); the lease items are written in batches.
+ * Reported beside it: the machine's CPU by process in the sweep and in the first raw run, and the
+ * same sweep on a leases table without its stream.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -25,7 +26,7 @@ import { ClientNodeCluster } from '../../lib/adapters/kubernetes/cluster.js';
 import { depsFromEnv } from '../../lib/lambda/runtime.js';
 import { LocalSecretBox } from '../../lib/local/secret-box.js';
 import type { TestBedInfo } from '../../lib/local/testbed/index.js';
-import { bedProcesses, cpuWindow, settle } from './support/machine-cpu.js';
+import { bedProcesses, cpuWindow, settleBefore } from './support/machine-cpu.js';
 import { closedLoop, ms, type Row } from './support/report.js';
 import { rawCreate, rawDelete, rawKube, type RawKube } from './support/raw-kube.js';
 
@@ -112,7 +113,7 @@ export async function runSweepScaleBench(o: SweepScaleOptions): Promise<Row[]> {
       const set = makeLeases(o.leases);
       await createAll(set.map((l) => l.plan));
       // every timed phase starts on a quiet machine, not inside the setup's leftovers
-      await settle();
+      await settleBefore('the raw deletes', o.print);
       const cpu = spentWindow(procs);
       const { wallMs } = await closedLoop(set.length, o.concurrency, async (i) => {
         for (const group of deletionOrder((set[i] as { plan: Plan }).plan.objects)) await Promise.all(group.map((obj) => rawDelete(kube, obj)));
@@ -125,7 +126,7 @@ export async function runSweepScaleBench(o: SweepScaleOptions): Promise<Row[]> {
     //    listing, no DynamoDB (what the sweep costs beyond this is its lease items' writes)
     const adapterSet = makeLeases(o.leases);
     await createAll(adapterSet.map((l) => l.plan));
-    await settle();
+    await settleBefore('the adapter deletes', o.print);
     const adapter = new ClientNodeCluster({ server: o.bed.apiserver.url, caPem: o.bed.apiserver.caPem, token: o.bed.broker.token });
     const adapterRun = await (async () => {
       const t0 = performance.now();
@@ -164,7 +165,7 @@ export async function runSweepScaleBench(o: SweepScaleOptions): Promise<Row[]> {
       });
       const onTable = leasesTable === tables.leases ? base : depsFromEnv({ ...env, [TABLE_ENV.leases]: leasesTable }, undefined, { secretBox });
       const deps: EngineDeps = { ...onTable, clock: { now: () => new Date(Date.now() + shift) } };
-      await settle();
+      await settleBefore('the sweep', o.print);
       const cpu = spentWindow(procs);
       const t = performance.now();
       const report = await sweep(deps, { deadline: new Date(Date.now() + shift + 30 * 60_000), concurrency: o.concurrency });

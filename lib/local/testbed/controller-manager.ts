@@ -9,8 +9,10 @@ import { waitFor } from './wait-for.js';
 /**
  * No serving at all: both ports 0. Not the legacy serviceaccount-token controller: EKS (1.24 on)
  * mints no Secret per ServiceAccount, nothing here reads one (every token is a TokenRequest), and
- * on this 1.20 build it spent ~25 ms of CPU per ServiceAccount created, for 20 s after a burst,
- * inside whatever the bed ran next.
+ * on this 1.20 build it spent about 28 ms of CPU per ServiceAccount created, for more than 20 s
+ * after a burst, inside whatever the bed ran next. Without it a hand-made
+ * `kubernetes.io/service-account-token` Secret (deploy.md's static-JWT recipe) stays empty here,
+ * which 1.20 cannot separate from the per-ServiceAccount Secrets; no test makes one.
  */
 export function startControllerManager(sup: Supervisor, bin: string, adminKubeconfigPath: string): Proc {
   return sup.start('kube-controller-manager', bin, [

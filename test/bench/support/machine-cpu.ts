@@ -88,14 +88,20 @@ export function cpuWindow(processes: BedProcess[]): { end: () => CpuSpent | unde
  * Waits until the machine is quiet: busy CPU over a 500 ms sample below `idleShare` of one CPU,
  * or `timeoutMs` passed (at once off Linux). A load run leaves work behind it (the
  * controller-manager garbage-collecting what it created, etcd compacting): the next run's window
- * must not pay for it.
+ * must not pay for it. False when the machine was still busy at the timeout.
  */
-export async function settle({ idleShare = 0.25, timeoutMs = 20_000 } = {}): Promise<void> {
-  if (!existsSync('/proc/stat')) return;
+export async function settle({ idleShare = 0.25, timeoutMs = 20_000 } = {}): Promise<boolean> {
+  if (!existsSync('/proc/stat')) return true;
   const t0 = performance.now();
   while (performance.now() - t0 < timeoutMs) {
     const before = machineBusyMs();
     await new Promise((r) => setTimeout(r, 500));
-    if (machineBusyMs() - before < 500 * idleShare) return;
+    if (machineBusyMs() - before < 500 * idleShare) return true;
   }
+  return false;
+}
+
+/** settle(), printing a note when the window starts on a machine still busy */
+export async function settleBefore(window: string, print: (line: string) => void): Promise<void> {
+  if (!(await settle())) print(`  (the machine was still busy 20 s after the last phase; ${window} started anyway)`);
 }
