@@ -111,8 +111,8 @@ export async function runCriticalPathBench(o: CriticalPathOptions): Promise<Crit
     await cleanUp(client, stack, kube, leases, rawPlans);
 
     const procs = bedProcesses(o.bed.dir);
-    // The raw issuance runs before and after the broker's (the anchor is both): whichever ran
-    // first on the bed paid for its warm-up. Each load window starts on a quiet machine: the
+    // The raw issuance runs before and after the broker's (the anchor is both): where a single
+    // run sat moved what it read, either way. Each load window starts on a quiet machine: the
     // other's leftovers (garbage collection of what it created, etcd compaction) are not billed to it.
     const rawLoad = async () => {
       await settleBefore('the raw load run', o.print);

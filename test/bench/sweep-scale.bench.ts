@@ -101,8 +101,8 @@ export async function runSweepScaleBench(o: SweepScaleOptions): Promise<Row[]> {
       });
 
     // 1. the anchor: raw DELETEs of N leases' objects, once before the sweeper's runs and once
-    //    after (below): the first deletes on a fresh bed ran slower than later ones (10.4 against
-    //    8.1 s at 1,000 leases), so a single run placed first flattered the sweep
+    //    after (below): where a single run sat moved what it read, either way (at 1,000 leases
+    //    10.4 s first against 8.1 s last; at 10,000, 94 s first on a fresh bed against 131 s last)
     const procs = bedProcesses(o.bed.dir);
     const setup = { ms: 0, objects: 0 };
     const createAll = async (plans: Plan[]) => {

@@ -84,24 +84,23 @@ export function cpuWindow(processes: BedProcess[]): { end: () => CpuSpent | unde
   };
 }
 
+const SETTLE_TIMEOUT_MS = 20_000;
+/** busy share of one CPU under which the machine counts as quiet */
+const QUIET_SHARE = 0.25;
+
 /**
- * Waits until the machine is quiet: busy CPU over a 500 ms sample below `idleShare` of one CPU,
- * or `timeoutMs` passed (at once off Linux). A load run leaves work behind it (the
- * controller-manager garbage-collecting what it created, etcd compacting): the next run's window
- * must not pay for it. False when the machine was still busy at the timeout.
+ * Waits until the machine is quiet before a timed window: busy CPU over a 500 ms sample below
+ * QUIET_SHARE of one CPU, or SETTLE_TIMEOUT_MS passed (at once off Linux). A load run leaves work
+ * behind it (the controller-manager garbage-collecting what it created, etcd compacting): the next
+ * window must not pay for it. Prints a note when `window` starts on a machine still busy.
  */
-export async function settle({ idleShare = 0.25, timeoutMs = 20_000 } = {}): Promise<boolean> {
-  if (!existsSync('/proc/stat')) return true;
+export async function settleBefore(window: string, print: (line: string) => void): Promise<void> {
+  if (!existsSync('/proc/stat')) return;
   const t0 = performance.now();
-  while (performance.now() - t0 < timeoutMs) {
+  while (performance.now() - t0 < SETTLE_TIMEOUT_MS) {
     const before = machineBusyMs();
     await new Promise((r) => setTimeout(r, 500));
-    if (machineBusyMs() - before < 500 * idleShare) return true;
+    if (machineBusyMs() - before < 500 * QUIET_SHARE) return;
   }
-  return false;
-}
-
-/** settle(), printing a note when the window starts on a machine still busy */
-export async function settleBefore(window: string, print: (line: string) => void): Promise<void> {
-  if (!(await settle())) print(`  (the machine was still busy 20 s after the last phase; ${window} started anyway)`);
+  print(`  (the machine was still busy ${SETTLE_TIMEOUT_MS / 1000} s after the last phase; ${window} started anyway)`);
 }
