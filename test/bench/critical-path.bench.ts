@@ -13,9 +13,11 @@
 import { buildPlan, leaseHash, mergeRole, newLeaseId, type Plan } from '../../lib/domain/index.js';
 import { randomIds } from '../../lib/adapters/random-ids.js';
 import { DEMO_ROLES } from '../../lib/local/stack.js';
+import { localTableNames } from '../../lib/local/tables.js';
 import type { TestBedInfo } from '../../lib/local/testbed/index.js';
 import { bedProcesses, cpuWindow, settleBefore, type CpuSpent } from './support/machine-cpu.js';
 import { closedLoop, median, ms, percentile, timed, type Row } from './support/report.js';
+import { designFloor } from './support/design-floor.js';
 import { naiveIssue, rawDelete, rawKube, type RawKube } from './support/raw-kube.js';
 import { signedClient, type SignedClient } from './support/signed-client.js';
 import { startStackProcess, type StackProcess } from './support/stack-process.js';
@@ -52,6 +54,7 @@ export async function runCriticalPathBench(o: CriticalPathOptions): Promise<Crit
   const stack = await startStackProcess({ bedFile: o.bedFile, mount, ...(o.cpuProfDir ? { cpuProfDir: o.cpuProfDir } : {}) });
   const client = signedClient(stack.url, o.concurrency + 8);
   const kube = rawKube(o.bed.apiserver.url, o.bed.apiserver.caPem, o.bed.broker.token, o.concurrency + 8);
+  const floor = designFloor(o.bed, kube, localTableNames(stack.tablePrefix), mount);
   const leases: string[] = [];
   const rawPlans: Plan[] = [];
   try {
@@ -77,6 +80,14 @@ export async function runCriticalPathBench(o: CriticalPathOptions): Promise<Crit
       rawPlans.push(plan);
       return plan;
     };
+    /**
+     * A creds request the handler refuses before any call (a bad ttl; the role comes from the warm
+     * cache): the broker's fixed cost. On a role the rows do not use, so their wait splits stay theirs.
+     */
+    const refused = async () => {
+      const res = await client.send(stack.ci, 'POST', `/v1/${mount}/creds/demo-bind-role`, { kubernetes_namespace: NAMESPACE, ttl: 'soon' });
+      if (res.status !== 400) throw new Error(`a bad ttl answered ${res.status}: ${JSON.stringify(res.body)}`);
+    };
     const issue = async (role: string) => {
       const res = await client.send<{ lease_id: string; errors?: string[] }>(stack.ci, 'POST', `/v1/${mount}/creds/${role}`, { kubernetes_namespace: NAMESPACE });
       if (res.status !== 200) throw new Error(`creds/${role} answered ${res.status}: ${JSON.stringify(res.body)}`);
@@ -90,6 +101,9 @@ export async function runCriticalPathBench(o: CriticalPathOptions): Promise<Crit
       await issue('demo-existing-sa');
       await naiveIssue(kube, planFor(generatedRole));
       await naiveIssue(kube, planFor(anchorRole));
+      await floor.issue(planFor(generatedRole));
+      await floor.issue(planFor(anchorRole));
+      await refused();
     }
 
     await stack.record();
@@ -97,12 +111,18 @@ export async function runCriticalPathBench(o: CriticalPathOptions): Promise<Crit
     const m3raw: number[] = [];
     const m1: number[] = [];
     const m1raw: number[] = [];
+    const m3floor: number[] = [];
+    const m1floor: number[] = [];
+    const fixed: number[] = [];
     for (let round = 0; round < o.rounds; round++) {
       const steps = [
         async () => m3.push(await timed(() => issue('demo-generated'))),
         async () => m3raw.push(await timed(() => naiveIssue(kube, planFor(generatedRole)))),
         async () => m1.push(await timed(() => issue('demo-existing-sa'))),
         async () => m1raw.push(await timed(() => naiveIssue(kube, planFor(anchorRole)))),
+        async () => m3floor.push(await timed(() => floor.issue(planFor(generatedRole)))),
+        async () => m1floor.push(await timed(() => floor.issue(planFor(anchorRole)))),
+        async () => fixed.push(await timed(refused)),
       ];
       // alternate the order so neither side always runs right after the other
       for (const step of round % 2 === 0 ? steps : [...steps].reverse()) await step();
@@ -121,6 +141,9 @@ export async function runCriticalPathBench(o: CriticalPathOptions): Promise<Crit
       return { ...run, spent: cpu.end() };
     };
     const rawBefore = await rawLoad();
+    await settleBefore("the design floor's load run", o.print);
+    const floorLoad = await closedLoop(o.total, o.concurrency, () => floor.issue(planFor(generatedRole)));
+    await cleanUp(client, stack, kube, leases, rawPlans);
     await settleBefore("the broker's load run", o.print);
     const before = await stack.cpu();
     const brokerCpu = cpuWindow(procs);
@@ -142,19 +165,29 @@ export async function runCriticalPathBench(o: CriticalPathOptions): Promise<Crit
     o.print(
       `  under load          broker ${rate(broker).toFixed(0)}/s, p50 ${ms(median(broker.latencies))}, p99 ${ms(p(broker.latencies, 99))}   raw ${rate(raw).toFixed(0)}/s over both runs (${rate(rawBefore).toFixed(0)}/s before the broker's run, ${rate(rawAfter).toFixed(0)}/s after), p50 ${ms(median(raw.latencies))}, p99 ${ms(p(raw.latencies, 99))}`,
     );
+    o.print(
+      `  design floor        the broker's DynamoDB and apiserver calls in its order, no broker (support/design-floor.ts): mode 3 p50 ${ms(median(m3floor))} = ${(median(m3floor) / median(m3raw)).toFixed(2)}× its anchor, ` +
+        `mode 1 p50 ${ms(median(m1floor))} = ${(median(m1floor) / median(m1raw)).toFixed(2)}×, under load ${rate(floorLoad).toFixed(0)}/s = ${(rate(floorLoad) / rate(raw)).toFixed(2)}× raw`,
+    );
+    o.print(
+      `  fixed cost          a creds request refused before any call (ingress, SigV4, handler, the answer): p50 ${ms(median(fixed))}; ` +
+        `floor + it: mode 3 ${ms(median(m3floor) + median(fixed))} = ${((median(m3floor) + median(fixed)) / median(m3raw)).toFixed(2)}× its anchor, mode 1 ${ms(median(m1floor) + median(fixed))} = ${((median(m1floor) + median(fixed)) / median(m1raw)).toFixed(2)}×`,
+    );
     o.print(`  broker CPU per issue under load: ${cpuPerIssueMs.toFixed(1)} ms (user + system of the stack process)`);
 
     const machine = rawSpent && brokerSpent ? machineRow(rawSpent, brokerSpent, o.total, cpuPerIssueMs) : undefined;
     if (machine) o.print(`  machine CPU per issue under load: ${machine.value}; raw ${machine.anchor}`);
     o.print('  where a sequential issue waited (medians; "own" = no call in flight: SigV4, handlers, serialization, waiting for a CPU):');
     for (const [label, role, mine, anchor] of [['mode 3', 'demo-generated', m3, median(m3raw)], ['mode 1', 'demo-existing-sa', m1, median(m1raw)]] as const) {
-      const recorded = splits.filter((r) => r.path.endsWith(`/creds/${role}`)).map((r) => r.split);
+      const mineRecorded = splits.filter((r) => r.path.endsWith(`/creds/${role}`));
+      const recorded = mineRecorded.map((r) => r.split);
       if (recorded.length === 0) continue;
       const at = (f: (x: WaitSplit) => number) => median(recorded.map(f));
+      const end = (k: 'lead' | 'tail') => median(mineRecorded.map((r) => r.ends[k]));
       // the client's p50 (as in the row), less the stack's median DynamoDB-only time
       const withoutDynamo = median(mine) - at((x) => x.dynamodbOnly);
       o.print(
-        `    ${label}: apiserver only ${ms(at((x) => x.kubeOnly))}, DynamoDB only ${ms(at((x) => x.dynamodbOnly))}, both ${ms(at((x) => x.both))}, own ${ms(at((x) => x.neither))}; ` +
+        `    ${label}: apiserver only ${ms(at((x) => x.kubeOnly))}, DynamoDB only ${ms(at((x) => x.dynamodbOnly))}, both ${ms(at((x) => x.both))}, own ${ms(at((x) => x.neither))} (${ms(end('lead'))} before the first call, ${ms(end('tail'))} after the last); ` +
           `p50 less the DynamoDB-only time ${ms(withoutDynamo)} = ${(withoutDynamo / anchor).toFixed(2)}× its anchor`,
       );
     }
@@ -177,16 +210,36 @@ export async function runCriticalPathBench(o: CriticalPathOptions): Promise<Crit
           goal: '≥ 0.7× raw throughput',
           holds: rl >= 0.7,
         },
+        floorRow('mode 3', median(m3floor), median(m3raw), median(m3), '1.2'),
+        floorRow('mode 1', median(m1floor), median(m1raw), median(m1), '1.6'),
+        {
+          measure: 'design floor, under load',
+          value: `${rate(floorLoad).toFixed(0)}/s, p50 ${ms(median(floorLoad.latencies))}; broker ${(rate(broker) / rate(floorLoad)).toFixed(2)}× of it`,
+          anchor: `raw ${rate(raw).toFixed(0)}/s`,
+          ratio: rate(floorLoad) / rate(raw),
+          goal: 'report: the best the ≥ 0.7× row can read',
+        },
         { measure: 'broker CPU per mode-3 issue, under load', value: `${cpuPerIssueMs.toFixed(1)} ms`, anchor: '—', goal: 'report (issue 13 §2)' },
         ...(machine ? [machine] : []),
       ],
     };
   } finally {
+    await floor.cleanUp().catch(() => undefined);
+    floor.close();
     client.close();
     kube.close();
     await stack.stop();
   }
 }
+
+/** the design floor's sequential p50 against the row's anchor: the least the row's ratio can be */
+const floorRow = (mode: string, floorMs: number, anchorMs: number, brokerMs: number, goal: string): Row => ({
+  measure: `design floor, ${mode} sequential p50`,
+  value: `${ms(floorMs)}; broker ${(brokerMs / floorMs).toFixed(2)}× of it`,
+  anchor: ms(anchorMs),
+  ratio: floorMs / anchorMs,
+  goal: `report: the least the ≤ ${goal}× row can read`,
+});
 
 const meanSpent = (a: CpuSpent, b: CpuSpent): CpuSpent => ({
   machineMs: (a.machineMs + b.machineMs) / 2,

@@ -15,7 +15,7 @@ import { readFileSync } from 'node:fs';
 import type { ClientRequest, IncomingMessage } from 'node:http';
 import { startLocalStack } from '../../../lib/local/stack.js';
 import type { TestBedInfo } from '../../../lib/local/testbed/index.js';
-import { waitSplit, type CallKind, type Span } from './wait-split.js';
+import { ownAtEnds, waitSplit, type CallKind, type Span } from './wait-split.js';
 
 interface ChildOptions {
   tablePrefix: string;
@@ -74,7 +74,7 @@ process.on('message', (message: { cpu?: number; stop?: boolean; record?: number;
   }
   if (message.splits !== undefined) {
     recording = false;
-    const list = served.splice(0).map((r) => ({ path: r.path, split: waitSplit(r, calls) }));
+    const list = served.splice(0).map((r) => ({ path: r.path, split: waitSplit(r, calls), ends: ownAtEnds(r, calls) }));
     calls.splice(0);
     send({ splits: message.splits, list });
   }

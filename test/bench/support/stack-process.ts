@@ -25,6 +25,8 @@ export interface CpuSample {
 export interface StackProcess {
   url: string;
   mount: string;
+  /** its tables are localTableNames(tablePrefix) */
+  tablePrefix: string;
   pid: number;
   /** the source map of the child's bundle, for reading its CPU profile */
   sourceMap: string;
@@ -34,7 +36,7 @@ export interface StackProcess {
   /** from now on (once it resolves) the child records each request's wall time and its outgoing calls */
   record(): Promise<void>;
   /** stops recording: each request recorded, with where its wall time went (wait-split.ts) */
-  splits(): Promise<{ path: string; split: WaitSplit }[]>;
+  splits(): Promise<{ path: string; split: WaitSplit; ends: { lead: number; tail: number } }[]>;
   stop(): Promise<void>;
 }
 
@@ -68,7 +70,8 @@ export async function startStackProcess(options: StackProcessOptions): Promise<S
   // with a profile, the bundle and its map stay beside it: the profile is read against them
   if (options.cpuProfDir) mkdirSync(options.cpuProfDir, { recursive: true });
   const entry = await bundleChild(options.cpuProfDir ?? tmp);
-  const child: ChildProcess = fork(entry, [JSON.stringify({ tablePrefix: `bench-${options.mount}`, mount: options.mount, eksMount: `${options.mount}-eks` })], {
+  const tablePrefix = `bench-${options.mount}`;
+  const child: ChildProcess = fork(entry, [JSON.stringify({ tablePrefix, mount: options.mount, eksMount: `${options.mount}-eks` })], {
     execArgv: options.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`] : [],
     env: { ...process.env, KUBELEASE_BED: options.bedFile, KUBELEASE_HOME: path.join(tmp, 'home'), POWERTOOLS_DEV: '' },
     stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
@@ -103,13 +106,14 @@ export async function startStackProcess(options: StackProcessOptions): Promise<S
   return {
     url: ready.url,
     mount: options.mount,
+    tablePrefix,
     pid: child.pid ?? 0,
     sourceMap: `${entry}.map`,
     admin: principal(credentials, 'admin'),
     ci: principal(credentials, 'ci'),
     cpu: () => ask('cpu', 'cpu', (m: { user: number; system: number; hrtimeUs: number }) => ({ cpuUs: m.user + m.system, hrtimeUs: m.hrtimeUs })),
     record: () => ask<void>('record', 'recording', () => undefined),
-    splits: () => ask('splits', 'splits', (m: { list: { path: string; split: WaitSplit }[] }) => m.list),
+    splits: () => ask('splits', 'splits', (m: { list: { path: string; split: WaitSplit; ends: { lead: number; tail: number } }[] }) => m.list),
     stop: async () => {
       if (child.exitCode === null) child.send({ stop: true });
       const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);

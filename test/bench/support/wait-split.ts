@@ -46,3 +46,17 @@ export function waitSplit(request: Span, calls: readonly (Span & { kind: CallKin
   account(request.end);
   return split;
 }
+
+/**
+ * Where the broker's own time sits at the ends of a request: before its first call (SigV4,
+ * parsing, validation, lookups, the first requests' serialization) and after the last call's
+ * response headers (reading that body, the answer). Calls are clipped to the request as above.
+ */
+export function ownAtEnds(request: Span, calls: readonly Span[]): { lead: number; tail: number } {
+  const inside = calls.map((c) => ({ start: Math.max(c.start, request.start), end: Math.min(c.end, request.end) })).filter((c) => c.end > c.start);
+  if (inside.length === 0) return { lead: request.end - request.start, tail: 0 };
+  return {
+    lead: Math.min(...inside.map((c) => c.start)) - request.start,
+    tail: request.end - Math.max(...inside.map((c) => c.end)),
+  };
+}

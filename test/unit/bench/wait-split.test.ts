@@ -1,4 +1,4 @@
-import { waitSplit } from '../../bench/support/wait-split.js';
+import { ownAtEnds, waitSplit } from '../../bench/support/wait-split.js';
 
 test('a mode-1 shaped request: the lease write beside the Secret, then the token, then two reads', () => {
   const split = waitSplit({ start: 0, end: 24 }, [
@@ -23,4 +23,16 @@ test('calls are clipped to the request; overlapping calls of one kind count once
 
 test('no calls: all of it is the broker alone', () => {
   expect(waitSplit({ start: 1, end: 4 }, [])).toEqual({ kubeOnly: 0, dynamodbOnly: 0, both: 0, neither: 3 });
+});
+
+test("the broker's own time at the ends: before the first call and after the last, calls clipped to the request", () => {
+  const mode1 = [
+    { start: 3, end: 7 },
+    { start: 3, end: 10 },
+    { start: 11, end: 15 },
+    { start: 17, end: 21 },
+  ];
+  expect(ownAtEnds({ start: 0, end: 24 }, mode1)).toEqual({ lead: 3, tail: 3 });
+  expect(ownAtEnds({ start: 5, end: 19 }, mode1)).toEqual({ lead: 0, tail: 0 });
+  expect(ownAtEnds({ start: 1, end: 4 }, [{ start: 9, end: 12 }])).toEqual({ lead: 3, tail: 0 });
 });
