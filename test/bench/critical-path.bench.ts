@@ -16,7 +16,7 @@ import { DEMO_ROLES } from '../../lib/local/stack.js';
 import { localTableNames } from '../../lib/local/tables.js';
 import type { TestBedInfo } from '../../lib/local/testbed/index.js';
 import { bedProcesses, cpuWindow, settleBefore, type CpuSpent } from './support/machine-cpu.js';
-import { closedLoop, median, ms, percentile, timed, type Row } from './support/report.js';
+import { closedLoop, median, ms, paced, percentile, timed, type Row } from './support/report.js';
 import { designFloor } from './support/design-floor.js';
 import { naiveIssue, rawDelete, rawKube, type RawKube } from './support/raw-kube.js';
 import { signedClient, type SignedClient } from './support/signed-client.js';
@@ -140,6 +140,7 @@ export async function runCriticalPathBench(o: CriticalPathOptions): Promise<Crit
       const run = await closedLoop(o.total, o.concurrency, () => naiveIssue(kube, planFor(generatedRole)));
       return { ...run, spent: cpu.end() };
     };
+    const rate = (r: { wallMs: number }) => (o.total * 1000) / r.wallMs;
     const rawBefore = await rawLoad();
     await settleBefore("the design floor's load run", o.print);
     const floorLoad = await closedLoop(o.total, o.concurrency, () => floor.issue(planFor(generatedRole)));
@@ -150,13 +151,18 @@ export async function runCriticalPathBench(o: CriticalPathOptions): Promise<Crit
     const broker = await closedLoop(o.total, o.concurrency, () => issue('demo-generated'));
     const brokerSpent = brokerCpu.end();
     const after = await stack.cpu();
+    // the same raw calls at the broker's rate: what apiserver + etcd spend per issue at that rate
+    // (their idle work and etcd's batching spread over fewer issues), apart from what the broker asks
+    await settleBefore('the raw run at the broker\'s rate', o.print);
+    const rawPacedCpu = cpuWindow(procs);
+    await paced(o.total, rate(broker), () => naiveIssue(kube, planFor(generatedRole)));
+    const rawPacedSpent = rawPacedCpu.end();
     const rawAfter = await rawLoad();
     await cleanUp(client, stack, kube, leases, rawPlans);
     const raw = { wallMs: (rawBefore.wallMs + rawAfter.wallMs) / 2, latencies: [...rawBefore.latencies, ...rawAfter.latencies] };
     const rawSpent = rawBefore.spent && rawAfter.spent ? meanSpent(rawBefore.spent, rawAfter.spent) : undefined;
 
     const cpuPerIssueMs = (after.cpuUs - before.cpuUs) / 1000 / o.total;
-    const rate = (r: { wallMs: number }) => (o.total * 1000) / r.wallMs;
     const p = (xs: number[], q: number) => percentile(xs, q);
     o.print('');
     o.print(`issuance through the local stack (HTTP, SigV4, handlers, DynamoDB Local) vs raw apiserver calls, ${o.rounds} sequential rounds after ${o.warmup} untimed, then ${o.total} issues with ${o.concurrency} in flight`);
@@ -177,6 +183,8 @@ export async function runCriticalPathBench(o: CriticalPathOptions): Promise<Crit
 
     const machine = rawSpent && brokerSpent ? machineRow(rawSpent, brokerSpent, o.total, cpuPerIssueMs) : undefined;
     if (machine) o.print(`  machine CPU per issue under load: ${machine.value}; raw ${machine.anchor}`);
+    const atRate = brokerSpent && rawPacedSpent ? atBrokerRateRow(brokerSpent.kubeMs / o.total, rawPacedSpent.kubeMs / o.total, rate(broker)) : undefined;
+    if (atRate) o.print(`  apiserver + etcd CPU per issue: ${atRate.value} in the broker's run; ${atRate.anchor}`);
     o.print('  where a sequential issue waited (medians; "own" = no call in flight: SigV4, handlers, serialization, waiting for a CPU):');
     for (const [label, role, mine, anchor] of [['mode 3', 'demo-generated', m3, median(m3raw)], ['mode 1', 'demo-existing-sa', m1, median(m1raw)]] as const) {
       const mineRecorded = splits.filter((r) => r.path.endsWith(`/creds/${role}`));
@@ -221,6 +229,7 @@ export async function runCriticalPathBench(o: CriticalPathOptions): Promise<Crit
         },
         { measure: 'broker CPU per mode-3 issue, under load', value: `${cpuPerIssueMs.toFixed(1)} ms`, anchor: '—', goal: 'report (issue 13 §2)' },
         ...(machine ? [machine] : []),
+        ...(atRate ? [atRate] : []),
       ],
     };
   } finally {
@@ -239,6 +248,15 @@ const floorRow = (mode: string, floorMs: number, anchorMs: number, brokerMs: num
   anchor: ms(anchorMs),
   ratio: floorMs / anchorMs,
   goal: `report: the least the ≤ ${goal}× row can read`,
+});
+
+/** apiserver + etcd CPU per issue in the broker's load run against the raw calls paced at the broker's rate */
+const atBrokerRateRow = (brokerMs: number, rawMs: number, perSecond: number): Row => ({
+  measure: "apiserver + etcd CPU per issue at the broker's rate",
+  value: `${brokerMs.toFixed(1)} ms`,
+  anchor: `raw paced at ${perSecond.toFixed(0)}/s ${rawMs.toFixed(1)} ms`,
+  ratio: brokerMs / rawMs,
+  goal: 'report: the same calls cost the apiserver this much at this rate',
 });
 
 const meanSpent = (a: CpuSpent, b: CpuSpent): CpuSpent => ({

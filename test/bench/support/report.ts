@@ -31,6 +31,19 @@ export async function closedLoop(total: number, concurrency: number, task: (i: n
   return { latencies, wallMs: performance.now() - started };
 }
 
+/** Starts `task(i)` for i < total at `perSecond` (open loop, no cap on those in flight); the wall time runs until the last one ends. */
+export async function paced(total: number, perSecond: number, task: (i: number) => Promise<unknown>): Promise<{ wallMs: number }> {
+  const started = performance.now();
+  const running: Promise<unknown>[] = [];
+  for (let i = 0; i < total; i++) {
+    const wait = started + (i * 1000) / perSecond - performance.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, Math.ceil(wait))); // Node truncates a fractional delay
+    running.push(task(i));
+  }
+  await Promise.all(running);
+  return { wallMs: performance.now() - started };
+}
+
 export interface Row {
   measure: string;
   /** kubelease's figure, formatted */
