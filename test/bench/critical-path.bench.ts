@@ -103,6 +103,8 @@ export async function runCriticalPathBench(o: CriticalPathOptions): Promise<Crit
       await naiveIssue(kube, planFor(anchorRole));
       await floor.issue(planFor(generatedRole));
       await floor.issue(planFor(anchorRole));
+      await floor.issue(planFor(generatedRole), { reread: false });
+      await floor.issue(planFor(anchorRole), { reread: false });
       await refused();
     }
 
@@ -113,6 +115,8 @@ export async function runCriticalPathBench(o: CriticalPathOptions): Promise<Crit
     const m1raw: number[] = [];
     const m3floor: number[] = [];
     const m1floor: number[] = [];
+    const m3bare: number[] = [];
+    const m1bare: number[] = [];
     const fixed: number[] = [];
     for (let round = 0; round < o.rounds; round++) {
       const steps = [
@@ -122,6 +126,8 @@ export async function runCriticalPathBench(o: CriticalPathOptions): Promise<Crit
         async () => m1raw.push(await timed(() => naiveIssue(kube, planFor(anchorRole)))),
         async () => m3floor.push(await timed(() => floor.issue(planFor(generatedRole)))),
         async () => m1floor.push(await timed(() => floor.issue(planFor(anchorRole)))),
+        async () => m3bare.push(await timed(() => floor.issue(planFor(generatedRole), { reread: false }))),
+        async () => m1bare.push(await timed(() => floor.issue(planFor(anchorRole), { reread: false }))),
         async () => fixed.push(await timed(refused)),
       ];
       // alternate the order so neither side always runs right after the other
@@ -144,6 +150,9 @@ export async function runCriticalPathBench(o: CriticalPathOptions): Promise<Crit
     const rawBefore = await rawLoad();
     await settleBefore("the design floor's load run", o.print);
     const floorLoad = await closedLoop(o.total, o.concurrency, () => floor.issue(planFor(generatedRole)));
+    await cleanUp(client, stack, kube, leases, rawPlans);
+    await settleBefore("the design floor's load run without the re-read", o.print);
+    const bareLoad = await closedLoop(o.total, o.concurrency, () => floor.issue(planFor(generatedRole), { reread: false }));
     await cleanUp(client, stack, kube, leases, rawPlans);
     await settleBefore("the broker's load run", o.print);
     const before = await stack.cpu();
@@ -174,6 +183,10 @@ export async function runCriticalPathBench(o: CriticalPathOptions): Promise<Crit
     o.print(
       `  design floor        the broker's DynamoDB and apiserver calls in its order, no broker (support/design-floor.ts): mode 3 p50 ${ms(median(m3floor))} = ${(median(m3floor) / median(m3raw)).toFixed(2)}× its anchor, ` +
         `mode 1 p50 ${ms(median(m1floor))} = ${(median(m1floor) / median(m1raw)).toFixed(2)}×, under load ${rate(floorLoad).toFixed(0)}/s = ${(rate(floorLoad) / rate(raw)).toFixed(2)}× raw`,
+    );
+    o.print(
+      `  floor, no re-read   the same without the re-read after the TokenRequest (docs/api.md, step 5): mode 3 p50 ${ms(median(m3bare))} = ${(median(m3bare) / median(m3raw)).toFixed(2)}× its anchor, ` +
+        `mode 1 p50 ${ms(median(m1bare))} = ${(median(m1bare) / median(m1raw)).toFixed(2)}×, under load ${rate(bareLoad).toFixed(0)}/s = ${(rate(bareLoad) / rate(raw)).toFixed(2)}× raw`,
     );
     o.print(
       `  fixed cost          a creds request refused before any call (ingress, SigV4, handler, the answer): p50 ${ms(median(fixed))}; ` +
@@ -227,6 +240,15 @@ export async function runCriticalPathBench(o: CriticalPathOptions): Promise<Crit
           ratio: rate(floorLoad) / rate(raw),
           goal: 'report: the best the ≥ 0.7× row can read',
         },
+        bareFloorRow('mode 3', median(m3bare), median(m3raw)),
+        bareFloorRow('mode 1', median(m1bare), median(m1raw)),
+        {
+          measure: 'design floor without the re-read, under load',
+          value: `${rate(bareLoad).toFixed(0)}/s, p50 ${ms(median(bareLoad.latencies))}`,
+          anchor: `raw ${rate(raw).toFixed(0)}/s`,
+          ratio: rate(bareLoad) / rate(raw),
+          goal: 'report: the floor if docs/api.md step 5 went',
+        },
         { measure: 'broker CPU per mode-3 issue, under load', value: `${cpuPerIssueMs.toFixed(1)} ms`, anchor: '—', goal: 'report (issue 13 §2)' },
         ...(machine ? [machine] : []),
         ...(atRate ? [atRate] : []),
@@ -248,6 +270,15 @@ const floorRow = (mode: string, floorMs: number, anchorMs: number, brokerMs: num
   anchor: ms(anchorMs),
   ratio: floorMs / anchorMs,
   goal: `report: the least the ≤ ${goal}× row can read`,
+});
+
+/** the floor without its re-read: what giving up "a revoke landing while the token is requested wins" would buy */
+const bareFloorRow = (mode: string, bareMs: number, anchorMs: number): Row => ({
+  measure: `design floor without the re-read, ${mode} p50`,
+  value: ms(bareMs),
+  anchor: ms(anchorMs),
+  ratio: bareMs / anchorMs,
+  goal: 'report: the floor if docs/api.md step 5 went',
 });
 
 /** apiserver + etcd CPU per issue in the broker's load run against the raw calls paced at the broker's rate */

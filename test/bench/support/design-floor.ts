@@ -2,10 +2,10 @@
  * The floor of the broker's design: its own DynamoDB and Kubernetes calls, in its order, made
  * from the bench with plain clients (raw-kube.ts for the apiserver, the SDK's document client for
  * DynamoDB Local) and no code of ours between them:
- *   1. the lease item (conditional PutItem) beside the owner's create (ServiceAccount or anchor Secret);
- *   2. the other objects, in parallel (mode 3: Role and RoleBinding);
- *   3. the TokenRequest;
- *   4. the consistent re-read of the lease and the mount's config, in parallel.
+ *   1. the lease item (conditional PutItem) beside the plan's creates: the owner (ServiceAccount or
+ *      anchor Secret), then the other objects in parallel (mode 3: Role and RoleBinding);
+ *   2. once both are done, the TokenRequest;
+ *   3. the consistent re-read of the lease and the mount's config, in parallel.
  * No HTTP ingress, SigV4 check, handler, validation or engine. What the floor takes over the naive
  * calls is what the design's guarantees cost on this machine (docs/api.md: no token before its
  * lease item, a lease revoked meanwhile withdraws the token); what the broker takes over the
@@ -20,8 +20,11 @@ import type { TestBedInfo } from '../../../lib/local/testbed/index.js';
 import { rawCreate, rawToken, type RawKube } from './raw-kube.js';
 
 export interface DesignFloor {
-  /** one issuance of `plan` the floor's way; its lease item is kept until `cleanUp` */
-  issue(plan: Plan): Promise<void>;
+  /**
+   * One issuance of `plan` the floor's way; its lease item is kept until `cleanUp`. Without
+   * `reread` it skips step 3: what giving up that guarantee would buy.
+   */
+  issue(plan: Plan, opts?: { reread?: boolean }): Promise<void>;
   /** deletes the lease items written so far (plain DeleteItems: the stack's expire ignores them) */
   cleanUp(): Promise<void>;
   close(): void;
@@ -31,19 +34,23 @@ export function designFloor(bed: TestBedInfo, kube: RawKube, tables: { leases: s
   const ddb: DynamoDBDocumentClient = createDocumentClient(bed.dynamodb);
   const written: string[] = [];
   return {
-    async issue(plan) {
+    async issue(plan, { reread = true } = {}) {
       const lease = leaseFor(plan, mount);
       const isOwner = (kind: string) => kind === 'ServiceAccount' || kind === 'Secret';
       const [owner] = plan.objects.filter((o) => isOwner(o.kind));
       if (!owner) throw new Error('a plan without a ServiceAccount or anchor Secret');
-      const [, ownerUid] = await Promise.all([
+      const createPlan = async () => {
+        const ref = { name: owner.name, uid: await rawCreate(kube, owner) };
+        await Promise.all(plan.objects.filter((o) => !isOwner(o.kind)).map((o) => rawCreate(kube, o, ref)));
+        return ref;
+      };
+      const [, ownerRef] = await Promise.all([
         ddb.send(new PutCommand({ TableName: tables.leases, Item: leaseItem(lease), ConditionExpression: 'attribute_not_exists(lease_id)' })),
-        rawCreate(kube, owner),
+        createPlan(),
       ]);
       written.push(lease.lease_id);
-      const ownerRef = { name: owner.name, uid: ownerUid };
-      await Promise.all(plan.objects.filter((o) => !isOwner(o.kind)).map((o) => rawCreate(kube, o, ownerRef)));
       await rawToken(kube, plan.token.serviceAccount, plan.token.expirationSeconds, owner.kind === 'Secret' ? ownerRef : undefined);
+      if (!reread) return;
       const [stored, config] = await Promise.all([
         ddb.send(new GetCommand({ TableName: tables.leases, Key: { lease_id: lease.lease_id }, ConsistentRead: true })),
         ddb.send(new GetCommand({ TableName: tables.config, Key: { mount }, ConsistentRead: true, ProjectionExpression: 'mount' })),
