@@ -18,6 +18,7 @@ import { matchRoute, restEvent, type EventInput } from '../support/apigw.js';
 import { objectsOfLease } from '../support/kube-probes.js';
 import { ADMIN as BED_ADMIN, CI as BED_CI, STRANGER as BED_STRANGER } from '../support/engine.js';
 import { bedHandlerDeps } from '../support/handler-deps.js';
+import { pastTtlReach } from '../support/ttl.js';
 
 const ADMIN = BED_ADMIN.arn;
 const CI = BED_CI.arn;
@@ -60,14 +61,14 @@ const ttlRemoval = (image: Record<string, AttributeValue>, seq: string): DynamoD
   dynamodb: { Keys: { lease_id: image.lease_id as never }, OldImage: image as never, SequenceNumber: seq, StreamViewType: 'OLD_IMAGE' },
 });
 
-/** An expired lease whose item lingers, as when DynamoDB TTL runs late. */
+/** An expired lease whose item lingers, as when DynamoDB TTL runs late (here: never). */
 const expireInPlace = (leaseId: string) =>
   dynamoClient().send(
     new UpdateItemCommand({
       TableName: names.leases,
       Key: { lease_id: { S: leaseId } },
       UpdateExpression: 'SET expires_at = :past',
-      ExpressionAttributeValues: { ':past': { N: String(Math.floor(Date.now() / 1000) - 5) } },
+      ExpressionAttributeValues: { ':past': { N: String(pastTtlReach()) } },
     }),
   );
 
@@ -294,8 +295,6 @@ describe('expiry paths', () => {
       });
     // older than the 1 s orphan grace set above, in whole seconds as creationTimestamp counts them
     await sleep(2100);
-    // only now: DynamoDB Local's own TTL deletes an expired item within seconds, and the sweeper
-    // must find it lingering
     await expireInPlace(leaseId);
     const report = await sweepNow();
     expect(report.failures).toEqual([]);

@@ -11,6 +11,7 @@ import { dynamoClient } from '../support/bed.js';
 import { failure } from '../support/failure.js';
 import { sweepAhead } from '../support/reliability/recovery.js';
 import { ADMIN, CI, localKeyBox, startFaultyBroker, type FaultyBroker } from '../support/reliability/broker.js';
+import { pastTtlReach } from '../support/ttl.js';
 import { collector } from '../support/reliability/collector.js';
 import { noViolations } from '../support/reliability/invariants.js';
 import { recordSummary } from '../support/reliability/summary.js';
@@ -54,12 +55,6 @@ const brokenConfigs: Record<string, Record<string, AttributeValue>> = {
   'cfg-missing': { auth_kind: S('eks') },
 };
 
-/**
- * An expiry the sweeper must act on but DynamoDB TTL never will: TTL skips items whose TTL lies
- * more than five years in the past (AWS and DynamoDB Local alike), so the test, not TTL's timing,
- * decides who ends these leases.
- */
-const pastTtlReach = () => Math.floor(Date.now() / 1000) - 6 * 365 * 86_400;
 
 beforeAll(async () => {
   b = await startFaultyBroker();

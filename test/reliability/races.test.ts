@@ -11,6 +11,7 @@ import { collector } from '../support/reliability/collector.js';
 import { labeledObjects, noViolations, purgeMount } from '../support/reliability/invariants.js';
 import { race, until, valueOf } from '../support/reliability/race.js';
 import { recordSummary } from '../support/reliability/summary.js';
+import { pastTtlReach } from '../support/ttl.js';
 
 const T = 120_000;
 const ROUNDS = 4;
@@ -37,13 +38,18 @@ async function issue(role = 'gen'): Promise<{ leaseId: string; hash: string }> {
 
 const ttlDelete = (leaseId: string) => dynamoClient().send(new DeleteItemCommand({ TableName: b.tables.leases, Key: { lease_id: { S: leaseId } } }));
 
+/**
+ * Expired beyond TTL's reach: with an expiry just past, DynamoDB Local's TTL could remove the item
+ * before the test reads it for its stream record (seen once in a full run: the round then stopped
+ * with the lease's objects left behind). TTL's deletion is the race's explicit ttlDelete instead.
+ */
 const expireInPlace = (leaseId: string) =>
   dynamoClient().send(
     new UpdateItemCommand({
       TableName: b.tables.leases,
       Key: { lease_id: { S: leaseId } },
       UpdateExpression: 'SET expires_at = :t',
-      ExpressionAttributeValues: { ':t': { N: String(Math.floor(Date.now() / 1000) - 5) } },
+      ExpressionAttributeValues: { ':t': { N: String(pastTtlReach()) } },
     }),
   );
 
