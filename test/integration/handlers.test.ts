@@ -4,7 +4,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as k8s from '@kubernetes/client-node';
-import { DeleteItemCommand, GetItemCommand, PutItemCommand, UpdateItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
+import { DeleteItemCommand, GetItemCommand, PutItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyResult, DynamoDBRecord } from 'aws-lambda';
 import { localTableNames } from '../../lib/local/tables.js';
 import { MemoryAudit } from '../../lib/adapters/memory/index.js';
@@ -18,7 +18,7 @@ import { matchRoute, restEvent, type EventInput } from '../support/apigw.js';
 import { objectsOfLease } from '../support/kube-probes.js';
 import { ADMIN as BED_ADMIN, CI as BED_CI, STRANGER as BED_STRANGER } from '../support/engine.js';
 import { bedHandlerDeps } from '../support/handler-deps.js';
-import { pastTtlReach } from '../support/ttl.js';
+import { expireBeyondTtl } from '../support/ttl.js';
 
 const ADMIN = BED_ADMIN.arn;
 const CI = BED_CI.arn;
@@ -62,15 +62,7 @@ const ttlRemoval = (image: Record<string, AttributeValue>, seq: string): DynamoD
 });
 
 /** An expired lease whose item lingers, as when DynamoDB TTL runs late (here: never). */
-const expireInPlace = (leaseId: string) =>
-  dynamoClient().send(
-    new UpdateItemCommand({
-      TableName: names.leases,
-      Key: { lease_id: { S: leaseId } },
-      UpdateExpression: 'SET expires_at = :past',
-      ExpressionAttributeValues: { ':past': { N: String(pastTtlReach()) } },
-    }),
-  );
+const expireInPlace = (leaseId: string) => expireBeyondTtl(names.leases, leaseId);
 
 const sweepNow = () => handleSweep({ getRemainingTimeInMillis: () => 60_000 });
 

@@ -4,17 +4,17 @@
  * handler and the sweeper. The broken item is reported (a 4xx naming the item and the field, or
  * a log line / sweep failure naming it) and skipped; the rest of the mount keeps working.
  */
-import { DeleteItemCommand, GetItemCommand, PutItemCommand, UpdateItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
+import { DeleteItemCommand, GetItemCommand, PutItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import { issueCreds } from '../../lib/engine/index.js';
 import { depsFromEnv } from '../../lib/lambda/runtime.js';
 import { dynamoClient } from '../support/bed.js';
 import { failure } from '../support/failure.js';
 import { sweepAhead } from '../support/reliability/recovery.js';
 import { ADMIN, CI, localKeyBox, startFaultyBroker, type FaultyBroker } from '../support/reliability/broker.js';
-import { pastTtlReach } from '../support/ttl.js';
 import { collector } from '../support/reliability/collector.js';
 import { noViolations } from '../support/reliability/invariants.js';
 import { recordSummary } from '../support/reliability/summary.js';
+import { expireBeyondTtl } from '../support/ttl.js';
 
 const T = 120_000;
 let b: FaultyBroker;
@@ -55,20 +55,12 @@ const brokenConfigs: Record<string, Record<string, AttributeValue>> = {
   'cfg-missing': { auth_kind: S('eks') },
 };
 
-
 beforeAll(async () => {
   b = await startFaultyBroker();
   const active = await b.creds('gen');
   const expired = await b.creds('sa');
   good = { active: active.body.lease_id!, expired: expired.body.lease_id! };
-  await dynamoClient().send(
-    new UpdateItemCommand({
-      TableName: b.tables.leases,
-      Key: { lease_id: S(good.expired) },
-      UpdateExpression: 'SET expires_at = :t',
-      ExpressionAttributeValues: { ':t': N(pastTtlReach()) },
-    }),
-  );
+  await expireBeyondTtl(b.tables.leases, good.expired);
   for (const [name, item] of Object.entries(brokenRoles)) {
     await put(b.tables.roles, { mount: S(b.mount), name: S(name), ...item });
     figures.brokenItems++;
@@ -199,14 +191,7 @@ test("a broken installation id item: creds fail closed naming it; the sweeper st
     const err = await failure(issueCreds(cold, { mount: b.mount, roleName: 'gen', caller: { arn: CI }, body: { kubernetes_namespace: b.namespace } }));
     expect({ status: err.status, errors: err.errors }).toEqual({ status: 422, errors: ['config sys/installation: installation_id must be a non-empty string'] });
     const expiring = good.active;
-    await dynamoClient().send(
-      new UpdateItemCommand({
-        TableName: b.tables.leases,
-        Key: { lease_id: S(expiring) },
-        UpdateExpression: 'SET expires_at = :t',
-        ExpressionAttributeValues: { ':t': N(pastTtlReach()) },
-      }),
-    );
+    await expireBeyondTtl(b.tables.leases, expiring);
     const report = await sweepAhead(depsFromEnv(b.env, undefined, { secretBox: localKeyBox(b.env) }), 0);
     expect(report.expiredLeases).toBe(1);
     expect(await b.rawLease(expiring)).toBeUndefined();

@@ -4,14 +4,14 @@
  * nobody sees an error, and no lease is stranded. Random delays on the apiserver calls shuffle the
  * interleavings between rounds; deliberate delays line up the config-delete windows.
  */
-import { DeleteItemCommand, GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { DeleteItemCommand, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { dynamoClient } from '../support/bed.js';
 import { startFaultyBroker, type FaultyBroker } from '../support/reliability/broker.js';
 import { collector } from '../support/reliability/collector.js';
 import { labeledObjects, noViolations, purgeMount } from '../support/reliability/invariants.js';
 import { race, until, valueOf } from '../support/reliability/race.js';
 import { recordSummary } from '../support/reliability/summary.js';
-import { pastTtlReach } from '../support/ttl.js';
+import { expireBeyondTtl } from '../support/ttl.js';
 
 const T = 120_000;
 const ROUNDS = 4;
@@ -43,15 +43,7 @@ const ttlDelete = (leaseId: string) => dynamoClient().send(new DeleteItemCommand
  * before the test reads it for its stream record (seen once in a full run: the round then stopped
  * with the lease's objects left behind). TTL's deletion is the race's explicit ttlDelete instead.
  */
-const expireInPlace = (leaseId: string) =>
-  dynamoClient().send(
-    new UpdateItemCommand({
-      TableName: b.tables.leases,
-      Key: { lease_id: { S: leaseId } },
-      UpdateExpression: 'SET expires_at = :t',
-      ExpressionAttributeValues: { ':t': { N: String(pastTtlReach()) } },
-    }),
-  );
+const expireInPlace = (leaseId: string) => expireBeyondTtl(b.tables.leases, leaseId);
 
 /** Successful DELETEs per object path since the proxy log was reset. */
 function deletesByPath(): Map<string, number> {
