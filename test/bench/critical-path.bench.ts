@@ -103,8 +103,6 @@ export async function runCriticalPathBench(o: CriticalPathOptions): Promise<Crit
       await naiveIssue(kube, planFor(anchorRole));
       await floor.issue(planFor(generatedRole));
       await floor.issue(planFor(anchorRole));
-      await floor.issue(planFor(generatedRole), { reread: false });
-      await floor.issue(planFor(anchorRole), { reread: false });
       await refused();
     }
 
