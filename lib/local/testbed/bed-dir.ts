@@ -33,7 +33,7 @@ export async function failedStart(e: unknown, logDir: string, stop: () => Promis
   }
   await stop().catch(() => {});
   const relocate = (s: string) => s.split(logDir).join(kept);
-  if (e instanceof BedError) return new BedError(relocate(e.summary), relocate(e.detail));
+  if (e instanceof BedError) return new BedError(relocate(e.summary), relocate(e.detail), e.portTaken);
   const msg = (e as Error).message ?? String(e);
   return new BedError(`test bed failed to start: ${msg.split('\n')[0]}`, `  logs: ${kept}`);
 }

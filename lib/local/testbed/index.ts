@@ -15,6 +15,7 @@ import { createBrokerIdentity } from './broker-identity.js';
 import { AUDIENCES, BROKER_NAMESPACE, BROKER_SERVICE_ACCOUNT, DYNAMODB_CREDENTIALS, DYNAMODB_REGION, ISSUER } from './constants.js';
 import { startControllerManager, waitForControllerManager } from './controller-manager.js';
 import { checkJava, dynamoDbLocalJar, startDynamoDbLocal } from './dynamodb-local.js';
+import { BedError } from './errors.js';
 import { startEksBed, type EksBed } from './eks/index.js';
 import { etcdBinary, etcdPeerPort, startEtcd, waitForEtcd } from './etcd.js';
 import { kubeBinaries } from './kube-binaries.js';
@@ -31,11 +32,25 @@ export type { TestBedInfo, TestBed } from './types.js';
 export { BedError } from './errors.js';
 export { ensureKubeBinaries } from './kube-binaries.js';
 
+/** starts in all, each on new ports, when a child finds its port taken (probed free, then bound by another process) */
+const PORT_ATTEMPTS = 3;
+
 export async function startTestBed(opts: TestBedOptions = {}): Promise<TestBed> {
   const log = opts.log ?? (() => {});
   const t0 = Date.now();
   const since = () => `${((Date.now() - t0) / 1000).toFixed(1)} s`;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(opts, log, since);
+    } catch (e) {
+      if (!(e instanceof BedError && e.portTaken)) throw e;
+      if (attempt === PORT_ATTEMPTS) throw new BedError(`${e.summary}, in each of ${PORT_ATTEMPTS} starts on new ports: run again`, e.detail);
+      log(`${e.summary}; starting again on new ports (attempt ${attempt + 1} of ${PORT_ATTEMPTS})`);
+    }
+  }
+}
 
+async function startOnce(opts: TestBedOptions, log: (line: string) => void, since: () => string): Promise<TestBed> {
   // preflight: clear one-line errors before anything is spawned
   const { apiserverBin, kcmBin } = kubeBinaries(opts.kubeBinDir);
   const etcdBin = etcdBinary();
@@ -57,14 +72,19 @@ export async function startTestBed(opts: TestBedOptions = {}): Promise<TestBed> 
     })());
 
   try {
-    const [etcdClient, etcdPeerRandom, apiPort, ddbPort] = await freePorts(4) as [number, number, number, number];
-    const etcdPeer = await etcdPeerPort(dir, persist, etcdClient, etcdPeerRandom);
-
     const pki = await makePki(path.join(dir, 'pki'));
     const caPem = readFileSync(pki.caCert, 'utf8');
     const adminCertPem = readFileSync(pki.adminCert, 'utf8');
     const adminKeyPem = readFileSync(pki.adminKey, 'utf8');
     log(`PKI ready (${since()})`);
+
+    // the EKS authenticator + STS (in this process) take their ports before the children's are
+    // probed: a port released by the probe is one the kernel may hand the next listen(0)
+    eks = await startEksBed({ dir, logDir, pki });
+    log(`EKS authenticator on ${eks.info.authenticatorUrl}, STS on ${eks.info.stsEndpoint} (${since()})`);
+
+    const [etcdClient, etcdPeerRandom, apiPort, ddbPort] = await (opts.ports ?? freePorts)(4) as [number, number, number, number];
+    const etcdPeer = await etcdPeerPort(dir, persist, etcdClient, etcdPeerRandom);
 
     // 1. etcd and DynamoDB Local (slowest to boot: JVM) in parallel
     const etcd = startEtcd(sup, etcdBin, dir, etcdClient, etcdPeer);
@@ -72,10 +92,7 @@ export async function startTestBed(opts: TestBedOptions = {}): Promise<TestBed> 
     const dynamoReady = dynamo.ready.then(() => log(`DynamoDB Local ready on ${dynamo.endpoint} (${since()})`));
     dynamoReady.catch(() => {}); // awaited below; avoid an unhandled rejection meanwhile
 
-    // 2. the EKS authenticator + STS (in this process, while etcd and the JVM boot), then
-    //    kube-apiserver, started at once: it retries etcd until etcd has elected itself
-    eks = await startEksBed({ dir, logDir, pki });
-    log(`EKS authenticator on ${eks.info.authenticatorUrl}, STS on ${eks.info.stsEndpoint} (${since()})`);
+    // 2. kube-apiserver, started at once: it retries etcd until etcd has elected itself
     const apiserver = startApiserver(sup, apiserverBin, { dir, etcdUrl: etcd.url, port: apiPort, pki, tokenWebhookKubeconfig: eks.webhookKubeconfig });
     const apiUrl = apiserver.url;
     const etcdReady = waitForEtcd(etcd.proc, etcd.url).then(() => log(`etcd ready (${since()})`));

@@ -6,7 +6,7 @@ import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { runDir } from './paths.js';
-import { alive, cmdlineOf } from './signals.js';
+import { alive, cmdlineOf, parentOf } from './signals.js';
 
 export interface PidFile {
   owner: number;
@@ -28,7 +28,7 @@ export function reapLeftovers(log: (line: string) => void = () => {}): void {
       rmSync(file, { force: true });
       continue;
     }
-    if (pf.owner !== process.pid && alive(pf.owner)) continue; // another live bed: leave it alone
+    if (liveBed(pf)) continue;
     for (const p of pf.procs) {
       // only kill what still is the process we started (pids get recycled)
       if (alive(p.pid) && cmdlineOf(p.pid).includes(p.bin)) {
@@ -47,6 +47,16 @@ export function reapLeftovers(log: (line: string) => void = () => {}): void {
     if (pf.removeDir && pf.dir.startsWith(path.join(os.tmpdir(), 'kubelease-bed-'))) rmSync(pf.dir, { recursive: true, force: true });
     rmSync(file, { force: true });
   }
+}
+
+/**
+ * Another bed's owner is alive, or the owner is this process and the bed's children are still its
+ * own (a test starting a second bed beside the suite's); a pidfile naming this process without
+ * such children is a dead owner's, whose pid was recycled to us.
+ */
+function liveBed(pf: PidFile): boolean {
+  if (pf.owner !== process.pid) return alive(pf.owner);
+  return pf.procs.some((p) => parentOf(p.pid) === process.pid);
 }
 
 /** the pidfiles of live harnesses whose bed uses `dir` */

@@ -31,4 +31,6 @@ export interface TestBedOptions {
   log?: (line: string) => void;
   /** directory with kube-apiserver and kube-controller-manager; default: newest build in the cache */
   kubeBinDir?: string;
+  /** distinct free loopback ports, in the bed's order (etcd client, etcd peer, apiserver, DynamoDB Local); default freePorts */
+  ports?: (n: number) => Promise<number[]>;
 }

@@ -33,9 +33,9 @@ function procFailure(proc: Proc, summary: string): BedError {
   const logTail = tail(proc.logFile);
   const busy = /address already in use|bind: address|Address already in use|BindException/i.test(logTail);
   const line = busy
-    ? `${proc.name}: a port it was given is busy (another process took it after we probed it): run again`
+    ? `${proc.name}: a port it was given is busy (another process took it after we probed it)`
     : `${summary}: see ${proc.logFile}`;
-  return new BedError(line, logTail ? `  last lines of ${proc.logFile}:\n${logTail}` : '');
+  return new BedError(line, logTail ? `  last lines of ${proc.logFile}:\n${logTail}` : '', busy);
 }
 
 function tail(file: string, lines = 25): string {
