@@ -18,15 +18,22 @@ export function cmdlineOf(pid: number): string {
   }
 }
 
-/** the parent pid from /proc/<pid>/stat (after the command name, which may hold spaces and parentheses) */
-export function parentOf(pid: number): number | undefined {
+/**
+ * The fields of /proc/<pid>/stat after the command name, which may hold spaces and parentheses:
+ * [0] is the state, [1] the parent pid, [11] and [12] utime and stime. Undefined when the process is gone.
+ */
+export function statFields(pid: number): string[] | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-    return Number.isInteger(ppid) ? ppid : undefined;
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   } catch {
     return undefined;
   }
+}
+
+export function parentOf(pid: number): number | undefined {
+  const ppid = Number(statFields(pid)?.[1]);
+  return Number.isInteger(ppid) ? ppid : undefined;
 }
 
 export function signalGroup(pid: number, sig: NodeJS.Signals): void {

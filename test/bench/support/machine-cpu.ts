@@ -6,6 +6,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { pidFilesFor } from '../../../lib/local/testbed/pidfile.js';
+import { statFields } from '../../../lib/local/testbed/signals.js';
 
 /** USER_HZ: the unit of /proc times (100 on every Linux architecture Node supports) */
 const TICKS_PER_SECOND = 100;
@@ -36,14 +37,8 @@ function machineBusyMs(): number {
 }
 
 function processMs(pid: number): number | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // fields after the command name, which may hold spaces and parentheses: utime is the 14th field
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_SECOND;
-  } catch {
-    return undefined;
-  }
+  const fields = statFields(pid);
+  return fields && ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_SECOND;
 }
 
 /** undefined where /proc is missing (not Linux) or the bed's processes are unknown: the bench then prints no machine figures */
